@@ -1,0 +1,53 @@
+# Bourg — `make run` serves the demo region, `make test` runs every check.
+# Both install what is missing first (Debian/Ubuntu: GDAL through apt-get, with sudo when not root;
+# rustfmt and clippy through rustup; the web UI's npm packages from web/package-lock.json).
+
+SHELL := /bin/bash
+CARGO_TARGET_DIR ?= $(HOME)/.cache/bourg-target
+export CARGO_TARGET_DIR
+BOURG_ADDR ?= 127.0.0.1:8080
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := libgdal-dev gdal-bin pkg-config
+
+.PHONY: run test setup system-deps rust-components web-deps build check bench
+
+run: build
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers --web web --addr $(BOURG_ADDR)
+
+test: setup
+	cargo fmt --check
+	cargo clippy --all-targets --locked -- -D warnings
+	cargo test --locked
+
+setup: system-deps rust-components web-deps
+
+system-deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+rust-components:
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+web-deps: web/node_modules/.package-lock.json
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+build: setup
+	cargo build --release --locked
+
+# Load every layer and print counts, skipped geometries and bounds.
+check: build
+	$(CARGO_TARGET_DIR)/release/bourg check --layers layers
+
+bench: setup
+	cargo bench --locked

@@ -1,0 +1,94 @@
+//! `GET /layers` and `GET /layers/{id}`: what each layer holds, where, and from whom.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::config::Attribution;
+use crate::error::AppError;
+use crate::layer::{GeometryKind, Layer, LoadReport, Property};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/layers", get(list_layers))
+        .route("/layers/{id}", get(get_layer))
+}
+
+#[derive(Serialize)]
+struct AttributionView<'a> {
+    #[serde(flatten)]
+    attribution: &'a Attribution,
+    text: String,
+}
+
+/// The public description of a layer.
+#[derive(Serialize)]
+struct LayerView<'a> {
+    id: &'a str,
+    title: &'a str,
+    description: &'a str,
+    geometry_type: GeometryKind,
+    feature_count: usize,
+    /// `[west, south, east, north]` in WGS84 degrees; null for an empty layer.
+    bounds: Option<[f64; 4]>,
+    min_zoom: u8,
+    max_zoom: u8,
+    properties: &'a [Property],
+    attribution: AttributionView<'a>,
+    synthetic: bool,
+    load: &'a LoadReport,
+}
+
+impl<'a> LayerView<'a> {
+    fn of(layer: &'a Layer) -> Self {
+        let c = &layer.config;
+        LayerView {
+            id: &c.id,
+            title: &c.title,
+            description: &c.description,
+            geometry_type: layer.geometry_kind,
+            feature_count: layer.features.len(),
+            bounds: layer.bounds.map(|b| b.to_array()),
+            min_zoom: c.min_zoom,
+            max_zoom: c.max_zoom,
+            properties: &layer.schema,
+            attribution: AttributionView {
+                attribution: &c.attribution,
+                text: c.attribution.text(),
+            },
+            synthetic: c.synthetic,
+            load: &layer.report,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LayerList<'a> {
+    layers: Vec<LayerView<'a>>,
+}
+
+/// Serialises a view that borrows from the handler's state.
+fn to_json(view: impl Serialize) -> Result<Json<serde_json::Value>, AppError> {
+    serde_json::to_value(view)
+        .map(Json)
+        .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+async fn list_layers(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    to_json(LayerList {
+        layers: state.catalog.layers().map(|l| LayerView::of(l)).collect(),
+    })
+}
+
+async fn get_layer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let layer = state
+        .catalog
+        .get(&id)
+        .ok_or_else(|| AppError::NotFound(format!("no layer {id:?}")))?;
+    to_json(LayerView::of(layer))
+}

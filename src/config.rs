@@ -1,0 +1,663 @@
+//! The layer catalogue: one TOML file per layer in a directory, the file name being the layer id.
+//!
+//! Files are parsed into raw serde structs (`deny_unknown_fields`, so a typo fails at start-up)
+//! and validated once into [`LayerConfig`], whose fields cannot be wrong: zooms are `u8` ≤ 24,
+//! paths are resolved relative to the TOML file, CRS definitions are known to GDAL.
+//! Nothing here is checked per request.
+//!
+//! ```toml
+//! title = "Communes (COG 2025)"
+//! description = "Communes of Pas-de-Calais and Doubs"
+//! synthetic = false
+//! min_zoom = 0
+//! max_zoom = 14
+//!
+//! [source]
+//! path = "data/communes.geojson"   # relative to this file
+//! # layer = "communes"             # OGR layer name, when the dataset holds several
+//! # x = "X"; y = "Y"               # point coordinates read from two columns (CSV and other tables)
+//! # delimiter = ";"                # CSV only: "," ";" "\t" or "|"
+//! # encoding = "ISO-8859-1"        # CSV only: "UTF-8" (default) or "ISO-8859-1"
+//! # crs = "EPSG:2154"              # source CRS; required with x/y, overrides the file's own
+//!
+//! [properties]                     # kept properties, in order, with their types
+//! code = "string"
+//! pmun22 = "int"
+//!
+//! [attribution]
+//! producer = "IGN, INSEE"
+//! date = "2025"
+//!
+//! [[join]]                         # optional: attributes from a table joined on a key
+//! path = "data/lovac.csv"
+//! key = "insee_com"                # column of the table
+//! on = "code"                      # kept property of this layer
+//! [join.properties]
+//! pct_vacants_plus_2ans_pp = "float"
+//! ```
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+/// Highest zoom level a layer may declare.
+pub const MAX_ZOOM: u8 = 24;
+
+/// An error in the layer catalogue, naming the file and, where it applies, the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The layer directory cannot be listed.
+    #[error("{}: cannot read the layer directory", path.display())]
+    ReadDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The directory holds no `*.toml` file.
+    #[error("{}: no layer file (*.toml) found", path.display())]
+    NoLayers { path: PathBuf },
+    /// A layer file cannot be read.
+    #[error("{}: cannot read", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A layer file is not valid TOML or has unknown keys or wrongly typed values.
+    #[error("{}", path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A key holds a value that parses but cannot be used.
+    #[error("{}: {key}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// The type a kept property is converted to at load time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PropType {
+    /// UTF-8 text.
+    String,
+    /// 64-bit signed integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// Boolean (`true/false`, `1/0`, `oui/non`, `yes/no`).
+    Bool,
+}
+
+impl fmt::Display for PropType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PropType::String => "string",
+            PropType::Int => "int",
+            PropType::Float => "float",
+            PropType::Bool => "bool",
+        })
+    }
+}
+
+/// Text encoding of a CSV source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (the default; a BOM is accepted).
+    Utf8,
+    /// ISO-8859-1 (Latin-1), transcoded to UTF-8 before GDAL reads it.
+    Latin1,
+}
+
+/// Producer and date of a layer's data; Licence Ouverte requires both to be shown.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribution {
+    /// Who produced the data, e.g. "ANCT" or "IGN, INSEE".
+    pub producer: String,
+    /// Date or vintage of the data, e.g. "2024-09" or "2025".
+    pub date: String,
+    /// Licence of the data.
+    #[serde(default = "default_licence")]
+    pub licence: String,
+    /// Where the data is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+fn default_licence() -> String {
+    "Licence Ouverte 2.0".to_owned()
+}
+
+impl Attribution {
+    /// One line for a map's attribution control: "producer (date), licence".
+    pub fn text(&self) -> String {
+        format!("{} ({}), {}", self.producer, self.date, self.licence)
+    }
+}
+
+/// Point coordinates read from two columns of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XyColumns {
+    /// Column holding X (easting or longitude).
+    pub x: String,
+    /// Column holding Y (northing or latitude).
+    pub y: String,
+}
+
+/// Where a layer's features come from.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The path as written in the TOML file, for messages.
+    pub path_written: String,
+    /// The path resolved against the TOML file's directory.
+    pub path: PathBuf,
+    /// OGR layer name, when the dataset holds several.
+    pub layer: Option<String>,
+    /// Coordinate columns, for tables without a geometry.
+    pub xy: Option<XyColumns>,
+    /// CSV field separator.
+    pub delimiter: Option<char>,
+    /// CSV text encoding.
+    pub encoding: Encoding,
+    /// Source CRS definition (as GDAL understands it, e.g. `EPSG:2154`), overriding the file's.
+    pub crs: Option<String>,
+}
+
+impl SourceConfig {
+    /// Whether the source is read by GDAL's CSV driver.
+    pub fn is_csv(&self) -> bool {
+        is_csv_path(&self.path)
+    }
+}
+
+fn is_csv_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "csv" | "tsv" | "txt"))
+}
+
+/// A table joined to a layer's features on a key.
+#[derive(Debug, Clone)]
+pub struct JoinConfig {
+    /// The table, read through GDAL (CSV options as for sources).
+    pub source: SourceConfig,
+    /// Column of the table holding the key.
+    pub key: String,
+    /// Kept property of the layer matched against `key`.
+    pub on: String,
+    /// Columns of the table to add, with their types.
+    pub properties: IndexMap<String, PropType>,
+}
+
+/// A validated layer definition.
+#[derive(Debug, Clone)]
+pub struct LayerConfig {
+    /// The layer id: the TOML file name without extension.
+    pub id: String,
+    /// The TOML file, as found in the layer directory.
+    pub toml_path: PathBuf,
+    /// Human title.
+    pub title: String,
+    /// Longer description.
+    pub description: String,
+    /// Where the features come from.
+    pub source: SourceConfig,
+    /// Kept properties, in order.
+    pub properties: IndexMap<String, PropType>,
+    /// Lowest zoom at which the layer is drawn.
+    pub min_zoom: u8,
+    /// Highest zoom with distinct detail (overzoomed beyond).
+    pub max_zoom: u8,
+    /// Producer and date.
+    pub attribution: Attribution,
+    /// Whether the data is generated rather than real.
+    pub synthetic: bool,
+    /// Tables joined to the features.
+    pub joins: Vec<JoinConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    title: String,
+    #[serde(default)]
+    description: String,
+    source: RawSource,
+    #[serde(default)]
+    properties: IndexMap<String, PropType>,
+    #[serde(default)]
+    min_zoom: Option<i64>,
+    #[serde(default)]
+    max_zoom: Option<i64>,
+    attribution: Attribution,
+    synthetic: bool,
+    #[serde(default)]
+    join: Vec<RawJoin>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    path: String,
+    layer: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    delimiter: Option<String>,
+    encoding: Option<String>,
+    crs: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJoin {
+    path: String,
+    layer: Option<String>,
+    delimiter: Option<String>,
+    encoding: Option<String>,
+    key: String,
+    on: String,
+    properties: IndexMap<String, PropType>,
+}
+
+/// Default lowest zoom.
+const DEFAULT_MIN_ZOOM: u8 = 0;
+/// Default highest zoom.
+const DEFAULT_MAX_ZOOM: u8 = 14;
+
+/// Reads and validates every `*.toml` file of `dir`, sorted by file name.
+///
+/// # Errors
+/// The first file that cannot be read, parsed or validated, or an empty directory.
+pub fn load_dir(dir: &Path) -> Result<Vec<LayerConfig>, ConfigError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::ReadDir {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| ConfigError::ReadDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    if paths.is_empty() {
+        return Err(ConfigError::NoLayers {
+            path: dir.to_owned(),
+        });
+    }
+    paths.sort();
+    paths.iter().map(|p| load_file(p)).collect()
+}
+
+/// Reads and validates one layer file.
+///
+/// # Errors
+/// When the file cannot be read, is not valid TOML, has unknown keys or bad values.
+pub fn load_file(path: &Path) -> Result<LayerConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and validates the text of a layer file found at `path`.
+///
+/// # Errors
+/// When the text is not valid TOML, has unknown keys or bad values.
+pub fn parse(path: &Path, text: &str) -> Result<LayerConfig, ConfigError> {
+    let raw: RawLayer = toml::from_str(text).map_err(|source| ConfigError::Parse {
+        path: path.to_owned(),
+        source,
+    })?;
+    Validator { path }.layer(raw)
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+}
+
+impl Validator<'_> {
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn layer(&self, raw: RawLayer) -> Result<LayerConfig, ConfigError> {
+        let id = self
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(self.invalid(
+                "file name",
+                format!("layer id {id:?} must use only ASCII letters, digits, '_' and '-'"),
+            ));
+        }
+        if raw.title.trim().is_empty() {
+            return Err(self.invalid("title", "must not be empty"));
+        }
+        let min_zoom = self.zoom("min_zoom", raw.min_zoom, DEFAULT_MIN_ZOOM)?;
+        let max_zoom = self.zoom("max_zoom", raw.max_zoom, DEFAULT_MAX_ZOOM)?;
+        if min_zoom > max_zoom {
+            return Err(self.invalid(
+                "min_zoom",
+                format!("{min_zoom} is above max_zoom {max_zoom}"),
+            ));
+        }
+        if raw.attribution.producer.trim().is_empty() {
+            return Err(self.invalid("attribution.producer", "must not be empty"));
+        }
+        if raw.attribution.date.trim().is_empty() {
+            return Err(self.invalid("attribution.date", "must not be empty"));
+        }
+        let source = self.source(raw.source)?;
+        for name in raw.properties.keys() {
+            self.property_name("properties", name)?;
+        }
+        let mut all_names: Vec<&str> = raw.properties.keys().map(String::as_str).collect();
+        let mut joins = Vec::with_capacity(raw.join.len());
+        for (i, join) in raw.join.into_iter().enumerate() {
+            let prefix = format!("join[{i}]");
+            if !raw.properties.contains_key(&join.on) {
+                return Err(self.invalid(
+                    &format!("{prefix}.on"),
+                    format!("{:?} is not a kept property of this layer", join.on),
+                ));
+            }
+            for name in join.properties.keys() {
+                self.property_name(&format!("{prefix}.properties"), name)?;
+            }
+            let source = self.source(RawSource {
+                path: join.path,
+                layer: join.layer,
+                x: None,
+                y: None,
+                delimiter: join.delimiter,
+                encoding: join.encoding,
+                crs: None,
+            })?;
+            joins.push(JoinConfig {
+                source,
+                key: join.key,
+                on: join.on,
+                properties: join.properties,
+            });
+        }
+        for join in &joins {
+            for name in join.properties.keys() {
+                if all_names.contains(&name.as_str()) {
+                    return Err(self.invalid(
+                        "join.properties",
+                        format!("{name:?} is already a property of this layer"),
+                    ));
+                }
+            }
+            all_names.extend(join.properties.keys().map(String::as_str));
+        }
+        Ok(LayerConfig {
+            id,
+            toml_path: self.path.to_owned(),
+            title: raw.title,
+            description: raw.description,
+            source,
+            properties: raw.properties,
+            min_zoom,
+            max_zoom,
+            attribution: raw.attribution,
+            synthetic: raw.synthetic,
+            joins,
+        })
+    }
+
+    fn zoom(&self, key: &str, value: Option<i64>, default: u8) -> Result<u8, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(z) => u8::try_from(z)
+                .ok()
+                .filter(|z| *z <= MAX_ZOOM)
+                .ok_or_else(|| {
+                    self.invalid(key, format!("{z} is not a zoom level in 0..={MAX_ZOOM}"))
+                }),
+        }
+    }
+
+    fn property_name(&self, key: &str, name: &str) -> Result<(), ConfigError> {
+        if name.trim().is_empty() {
+            return Err(self.invalid(key, "a property name must not be empty"));
+        }
+        Ok(())
+    }
+
+    fn source(&self, raw: RawSource) -> Result<SourceConfig, ConfigError> {
+        if raw.path.trim().is_empty() {
+            return Err(self.invalid("source.path", "must not be empty"));
+        }
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        let path = base.join(&raw.path);
+        let csv = is_csv_path(&path);
+        let xy = match (raw.x, raw.y) {
+            (Some(x), Some(y)) => Some(XyColumns { x, y }),
+            (None, None) => None,
+            (Some(_), None) => return Err(self.invalid("source.y", "is required with source.x")),
+            (None, Some(_)) => return Err(self.invalid("source.x", "is required with source.y")),
+        };
+        let delimiter = match raw.delimiter {
+            None => None,
+            Some(d) => {
+                if !csv {
+                    return Err(self.invalid("source.delimiter", "applies only to CSV sources"));
+                }
+                match d.as_str() {
+                    "," | ";" | "\t" | "|" | " " => d.chars().next(),
+                    other => {
+                        return Err(self.invalid(
+                            "source.delimiter",
+                            format!("{other:?} is not one of \",\", \";\", \"\\t\", \"|\", \" \""),
+                        ))
+                    }
+                }
+            }
+        };
+        let encoding = match raw.encoding.as_deref() {
+            None => Encoding::Utf8,
+            Some(e) => {
+                if !csv {
+                    return Err(self.invalid("source.encoding", "applies only to CSV sources"));
+                }
+                match e.to_ascii_uppercase().replace('_', "-").as_str() {
+                    "UTF-8" | "UTF8" => Encoding::Utf8,
+                    "ISO-8859-1" | "LATIN1" | "LATIN-1" => Encoding::Latin1,
+                    _ => {
+                        return Err(self.invalid(
+                            "source.encoding",
+                            format!("{e:?} is not \"UTF-8\" or \"ISO-8859-1\""),
+                        ))
+                    }
+                }
+            }
+        };
+        if let Some(crs) = &raw.crs {
+            crate::crs::validate(crs).map_err(|reason| self.invalid("source.crs", reason))?;
+        } else if xy.is_some() {
+            return Err(self.invalid(
+                "source.crs",
+                "is required when source.x and source.y are set (e.g. \"EPSG:2154\")",
+            ));
+        }
+        Ok(SourceConfig {
+            path_written: raw.path,
+            path,
+            layer: raw.layer,
+            xy,
+            delimiter,
+            encoding,
+            crs: raw.crs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+title = "T"
+synthetic = false
+[source]
+path = "data/a.geojson"
+[attribution]
+producer = "P"
+date = "2024"
+"#;
+
+    fn parse_str(text: &str) -> Result<LayerConfig, ConfigError> {
+        parse(Path::new("layers/demo.toml"), text)
+    }
+
+    #[test]
+    fn minimal_layer_gets_defaults_and_resolved_path() {
+        let c = parse_str(MINIMAL).unwrap();
+        assert_eq!(c.id, "demo");
+        assert_eq!(c.min_zoom, 0);
+        assert_eq!(c.max_zoom, 14);
+        assert_eq!(c.source.path, Path::new("layers/data/a.geojson"));
+        assert_eq!(c.attribution.licence, "Licence Ouverte 2.0");
+        assert!(!c.synthetic);
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let err = parse_str(&MINIMAL.replace("title", "titel")).unwrap_err();
+        let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+        assert!(text.starts_with("layers/demo.toml"), "{text}");
+        assert!(text.contains("titel"), "{text}");
+    }
+
+    #[test]
+    fn unknown_source_key_is_an_error() {
+        let err =
+            parse_str(&MINIMAL.replace("[source]", "[source]\nformat = \"csv\"")).unwrap_err();
+        assert!(std::error::Error::source(&err)
+            .unwrap()
+            .to_string()
+            .contains("format"));
+    }
+
+    #[test]
+    fn zoom_out_of_range_names_the_key() {
+        let err = parse_str(&format!("max_zoom = 30\n{MINIMAL}")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "layers/demo.toml: max_zoom: 30 is not a zoom level in 0..=24"
+        );
+        let err = parse_str(&format!("min_zoom = 9\nmax_zoom = 3\n{MINIMAL}")).unwrap_err();
+        assert!(err.to_string().contains("min_zoom: 9 is above max_zoom 3"));
+    }
+
+    #[test]
+    fn bad_property_type_is_an_error() {
+        let err = parse_str(&format!("{MINIMAL}\n[properties]\na = \"integer\"")).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+    }
+
+    #[test]
+    fn xy_without_crs_is_an_error() {
+        let text = MINIMAL.replace("a.geojson\"", "a.csv\"\nx = \"X\"\ny = \"Y\"");
+        let err = parse_str(&text).unwrap_err();
+        assert!(err.to_string().contains("source.crs: is required"), "{err}");
+    }
+
+    #[test]
+    fn x_without_y_is_an_error() {
+        let text = MINIMAL.replace("a.geojson\"", "a.csv\"\nx = \"X\"");
+        assert!(parse_str(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("source.y"));
+    }
+
+    #[test]
+    fn delimiter_only_for_csv() {
+        let text = MINIMAL.replace("a.geojson\"", "a.geojson\"\ndelimiter = \";\"");
+        let err = parse_str(&text).unwrap_err();
+        assert!(err.to_string().contains("applies only to CSV"), "{err}");
+    }
+
+    #[test]
+    fn csv_options_are_validated() {
+        let text = MINIMAL.replace(
+            "a.geojson\"",
+            "a.csv\"\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"\ndelimiter = \";\"\nencoding = \"iso-8859-1\"",
+        );
+        let c = parse_str(&text).unwrap();
+        assert_eq!(c.source.delimiter, Some(';'));
+        assert_eq!(c.source.encoding, Encoding::Latin1);
+        let bad = text.replace("iso-8859-1", "cp1252");
+        assert!(parse_str(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("encoding"));
+    }
+
+    #[test]
+    fn unknown_crs_is_an_error() {
+        let text = MINIMAL.replace("a.geojson\"", "a.geojson\"\ncrs = \"EPSG:999999\"");
+        let err = parse_str(&text).unwrap_err();
+        assert!(
+            err.to_string().starts_with("layers/demo.toml: source.crs:"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("EPSG:999999"), "{err}");
+    }
+
+    #[test]
+    fn bad_layer_id_is_an_error() {
+        let err = parse(Path::new("layers/a b.toml"), MINIMAL).unwrap_err();
+        assert!(err.to_string().contains("layer id"));
+    }
+
+    #[test]
+    fn join_on_must_be_a_kept_property() {
+        let text = format!(
+            "{MINIMAL}\n[properties]\ncode = \"string\"\n[[join]]\npath = \"t.csv\"\nkey = \"k\"\non = \"nope\"\n[join.properties]\nv = \"int\"\n"
+        );
+        let err = parse_str(&text).unwrap_err();
+        assert!(err.to_string().contains("join[0].on"), "{err}");
+        let ok = text.replace("\"nope\"", "\"code\"");
+        let c = parse_str(&ok).unwrap();
+        assert_eq!(c.joins.len(), 1);
+        assert_eq!(c.joins[0].source.path, Path::new("layers/t.csv"));
+    }
+
+    #[test]
+    fn join_property_clash_is_an_error() {
+        let text = format!(
+            "{MINIMAL}\n[properties]\ncode = \"string\"\n[[join]]\npath = \"t.csv\"\nkey = \"k\"\non = \"code\"\n[join.properties]\ncode = \"int\"\n"
+        );
+        assert!(parse_str(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("already a property"));
+    }
+}

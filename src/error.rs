@@ -1,0 +1,57 @@
+//! The one mapping from errors to HTTP responses.
+//!
+//! Every error body is JSON `{"code", "description"}`. Client errors say what is wrong; a server
+//! error logs its whole cause chain and tells the client nothing internal.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// An error a handler returns.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed: 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The resource does not exist: 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// The method is not allowed on this path: 405.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// Anything else: 500, logged, not shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    description: String,
+}
+
+impl AppError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValue"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+            AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let description = match &self {
+            AppError::Internal(_) => {
+                tracing::error!(error = %crate::error_chain(&self), "request failed");
+                "the server could not complete the request".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(ErrorBody { code, description })).into_response()
+    }
+}

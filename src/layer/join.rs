@@ -1,0 +1,131 @@
+//! Attribute joins: a table (CSV or any OGR layer) adds properties to a layer's features by key,
+//! e.g. LOVAC vacancy per INSEE code onto commune polygons.
+//!
+//! Nothing is dropped silently: features without a row, rows without a feature (such as INSEE
+//! codes that merged away) and duplicate keys are all counted and listed in the [`JoinReport`].
+
+use std::collections::HashMap;
+
+use gdal::vector::LayerAccess;
+use serde::Serialize;
+
+use super::source::{self, SourceError};
+use super::value::{self, Value};
+use super::{Feature, Tally};
+use crate::config::JoinConfig;
+
+/// How many unmatched keys a report lists.
+const LISTED_KEYS: usize = 50;
+
+/// What a join found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct JoinReport {
+    /// The table, as written in the layer file.
+    pub table: String,
+    /// Rows read from the table.
+    pub rows: u64,
+    /// Features that found a row.
+    pub matched: u64,
+    /// Features whose key is in no row (their joined properties are null).
+    pub unmatched_features: u64,
+    /// Rows whose key matches no feature, with the first keys listed.
+    pub unmatched_rows: u64,
+    /// The first unmatched row keys, sorted.
+    pub unmatched_keys: Vec<String>,
+    /// Rows with an empty key.
+    pub empty_keys: u64,
+    /// Rows whose key repeats an earlier row's (the first row wins).
+    pub duplicate_keys: Tally,
+    /// Per property: values that could not be converted and became null.
+    pub invalid_values: std::collections::BTreeMap<String, Tally>,
+}
+
+/// Adds the join's properties to every feature, matching `features[i].properties[on]`.
+///
+/// # Errors
+/// When the table cannot be opened or lacks the key or a configured column.
+pub fn apply(
+    join: &JoinConfig,
+    on: usize,
+    features: &mut [Feature],
+) -> Result<JoinReport, SourceError> {
+    let opened = source::open(&join.source)?;
+    let mut layer = opened.layer(join.source.layer.as_deref())?;
+    let key_column = source::column_indexes(&layer, [join.key.as_str()])?[0];
+    let columns = source::column_indexes(&layer, join.properties.keys().map(String::as_str))?;
+    let mut report = JoinReport {
+        table: join.source.path_written.clone(),
+        ..JoinReport::default()
+    };
+    let mut rows: HashMap<String, Vec<Value>> = HashMap::new();
+    for (n, row) in layer.features().enumerate() {
+        report.rows += 1;
+        let key = row
+            .field_as_string(key_column)
+            .ok()
+            .flatten()
+            .map(|k| k.trim().to_owned())
+            .unwrap_or_default();
+        if key.is_empty() {
+            report.empty_keys += 1;
+            continue;
+        }
+        if rows.contains_key(&key) {
+            report
+                .duplicate_keys
+                .add(format!("row {}: key {key:?} repeats an earlier row", n + 1));
+            continue;
+        }
+        let mut values = Vec::with_capacity(columns.len());
+        for ((name, ty), &column) in join.properties.iter().zip(&columns) {
+            let field = row.field(column).ok().flatten();
+            match value::convert(field.as_ref(), *ty) {
+                Ok(v) => values.push(v),
+                Err(_) => {
+                    let shown = field.map(|f| format!("{f:?}")).unwrap_or_default();
+                    report
+                        .invalid_values
+                        .entry(name.clone())
+                        .or_default()
+                        .add(format!("row {}: {name} = {shown} is not a {ty}", n + 1));
+                    values.push(Value::Null);
+                }
+            }
+        }
+        rows.insert(key, values);
+    }
+    let mut used: HashMap<&str, bool> = rows.keys().map(|k| (k.as_str(), false)).collect();
+    let nulls = vec![Value::Null; columns.len()];
+    for feature in features.iter_mut() {
+        let key = feature.properties.get(on).and_then(Value::as_key);
+        let found = key.as_deref().and_then(|k| rows.get_key_value(k.trim()));
+        let added = match found {
+            Some((k, values)) => {
+                report.matched += 1;
+                if let Some(flag) = used.get_mut(k.as_str()) {
+                    *flag = true;
+                }
+                values
+            }
+            None => {
+                report.unmatched_features += 1;
+                &nulls
+            }
+        };
+        let mut properties = std::mem::take(&mut feature.properties).into_vec();
+        properties.extend(added.iter().cloned());
+        feature.properties = properties.into_boxed_slice();
+    }
+    let mut unmatched: Vec<&str> = used
+        .into_iter()
+        .filter_map(|(k, used)| (!used).then_some(k))
+        .collect();
+    unmatched.sort_unstable();
+    report.unmatched_rows = unmatched.len() as u64;
+    report.unmatched_keys = unmatched
+        .into_iter()
+        .take(LISTED_KEYS)
+        .map(str::to_owned)
+        .collect();
+    Ok(report)
+}

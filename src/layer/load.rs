@@ -1,0 +1,292 @@
+//! Reading a configured layer through GDAL/OGR into WGS84 and Web Mercator features.
+//!
+//! Geometries are validated in the source CRS (GEOS through GDAL); an invalid one is repaired
+//! with `MakeValid` when possible. Each is then reprojected once to WGS84 longitude/latitude and
+//! projected to Web Mercator. Empty, invalid-and-unrepairable and out-of-range geometries are
+//! skipped and counted in the [`LoadReport`], with the first few examples.
+
+use std::time::Instant;
+
+use gdal::cpl::CslStringList;
+use gdal::spatial_ref::CoordTransform;
+use gdal::vector::{Geometry as GdalGeometry, LayerAccess};
+use geo::{BoundingRect, Coord, CoordsIter, Geometry};
+
+use super::join;
+use super::source::{self, GdalMessage, SourceError};
+use super::value::{self, Value};
+use super::{Feature, GeometryKind, Layer, LoadError, LoadReport, Property};
+use crate::bbox::BboxWgs84;
+use crate::config::LayerConfig;
+use crate::index::SpatialIndex;
+use crate::mercator;
+
+/// Loads one layer: reads, validates, reprojects, joins and indexes its features.
+///
+/// # Errors
+/// When the source or a joined table cannot be opened, lacks a configured column, or has no
+/// usable CRS. Bad features are not errors: they are counted in the report.
+pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
+    let started = Instant::now();
+    let source_error = |kind| LoadError::new(config, "source", &config.source.path_written, kind);
+    let (mut features, mut report) = read_features(config).map_err(source_error)?;
+    let mut schema: Vec<Property> = config
+        .properties
+        .iter()
+        .map(|(name, ty)| Property {
+            name: name.clone(),
+            ty: *ty,
+        })
+        .collect();
+    for join_config in &config.joins {
+        let on = config
+            .properties
+            .get_index_of(&join_config.on)
+            .unwrap_or_default();
+        let join_report = join::apply(join_config, on, &mut features).map_err(|kind| {
+            LoadError::new(config, "join", &join_config.source.path_written, kind)
+        })?;
+        report.joins.push(join_report);
+        schema.extend(join_config.properties.iter().map(|(name, ty)| Property {
+            name: name.clone(),
+            ty: *ty,
+        }));
+    }
+    let envelopes: Vec<_> = features
+        .iter()
+        .filter_map(|f| f.wgs84.bounding_rect())
+        .collect();
+    let bounds = envelopes
+        .iter()
+        .map(|r| BboxWgs84::from_rect(*r))
+        .reduce(|a, b| a.union(&b));
+    let index = SpatialIndex::bulk_load(envelopes);
+    let geometry_kind = GeometryKind::of_all(features.iter().map(|f| &f.wgs84));
+    report.features = features.len();
+    report.load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Layer {
+        config: config.clone(),
+        schema,
+        features,
+        index,
+        bounds,
+        geometry_kind,
+        report,
+    })
+}
+
+/// Everything needed to turn one OGR feature into ours.
+struct Reader<'a> {
+    config: &'a LayerConfig,
+    transform: CoordTransform,
+    property_columns: Vec<usize>,
+    xy_columns: Option<(usize, usize)>,
+    report: LoadReport,
+}
+
+fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), SourceError> {
+    let opened = source::open(&config.source)?;
+    let mut layer = opened.layer(config.source.layer.as_deref())?;
+    let property_columns =
+        source::column_indexes(&layer, config.properties.keys().map(String::as_str))?;
+    let xy_columns = match &config.source.xy {
+        Some(xy) => {
+            let i = source::column_indexes(&layer, [xy.x.as_str(), xy.y.as_str()])?;
+            Some((i[0], i[1]))
+        }
+        None => None,
+    };
+    let srs = match &config.source.crs {
+        Some(def) => {
+            crate::crs::spatial_ref(def).map_err(|e| SourceError::Crs(def.clone(), (&e).into()))?
+        }
+        None => layer.spatial_ref().ok_or(SourceError::NoCrs)?,
+    };
+    let transform = crate::crs::to_wgs84(&srs).map_err(|e| SourceError::Transform((&e).into()))?;
+    let mut reader = Reader {
+        config,
+        transform,
+        property_columns,
+        xy_columns,
+        report: LoadReport::default(),
+    };
+    let mut features = Vec::new();
+    for (n, feature) in layer.features().enumerate() {
+        reader.report.read += 1;
+        let position = Position {
+            csv: config.source.is_csv(),
+            n,
+        };
+        let Some(wgs84) = reader.geometry(&feature, position) else {
+            continue;
+        };
+        let properties = reader.properties(&feature, position);
+        if features.len() >= u32::MAX as usize {
+            return Err(SourceError::TooManyFeatures);
+        }
+        let mercator = mercator::geometry_from_wgs84(&wgs84);
+        features.push(Feature {
+            wgs84,
+            mercator,
+            properties,
+        });
+    }
+    Ok((features, reader.report))
+}
+
+impl Reader<'_> {
+    /// The feature's geometry in WGS84, or `None` (counted) when it must be skipped.
+    fn geometry(
+        &mut self,
+        feature: &gdal::vector::Feature<'_>,
+        position: Position,
+    ) -> Option<Geometry> {
+        let gdal_geometry = match self.xy_columns {
+            Some((x, y)) => self.xy_point(feature, x, y, position)?,
+            None => match feature.geometry() {
+                Some(g) if !g.is_empty() => g.clone(),
+                _ => {
+                    self.report.empty.add(format!("{position}: no geometry"));
+                    return None;
+                }
+            },
+        };
+        let mut valid = self.validated(gdal_geometry, position)?;
+        if let Err(e) = valid.transform_inplace(&self.transform) {
+            let msg = GdalMessage::from(&e);
+            self.report
+                .out_of_range
+                .add(format!("{position}: cannot be reprojected: {msg}"));
+            return None;
+        }
+        let geometry: Geometry = match valid.to_geo() {
+            Ok(g) => g,
+            Err(e) => {
+                let msg = GdalMessage::from(&e);
+                self.report
+                    .invalid
+                    .add(format!("{position}: unsupported geometry: {msg}"));
+                return None;
+            }
+        };
+        if let Some(c) = geometry.coords_iter().find(|c| !in_range(*c)) {
+            self.report.out_of_range.add(format!(
+                "{position}: ({}, {}) is outside WGS84 / Web Mercator range",
+                c.x, c.y
+            ));
+            return None;
+        }
+        Some(geometry)
+    }
+
+    fn xy_point(
+        &mut self,
+        feature: &gdal::vector::Feature<'_>,
+        x: usize,
+        y: usize,
+        position: Position,
+    ) -> Option<GdalGeometry> {
+        let text = |i| {
+            feature
+                .field_as_string(i)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        let (tx, ty) = (text(x), text(y));
+        if tx.trim().is_empty() || ty.trim().is_empty() {
+            self.report.empty.add(format!("{position}: no coordinates"));
+            return None;
+        }
+        match (value::parse_float(&tx), value::parse_float(&ty)) {
+            (Ok(fx), Ok(fy)) => {
+                let mut point =
+                    GdalGeometry::empty(gdal::vector::OGRwkbGeometryType::wkbPoint).ok()?;
+                point.add_point_2d((fx, fy));
+                Some(point)
+            }
+            _ => {
+                self.report.invalid.add(format!(
+                    "{position}: coordinates ({tx:?}, {ty:?}) are not numbers"
+                ));
+                None
+            }
+        }
+    }
+
+    /// The geometry if valid, repaired if it can be, `None` (counted) otherwise.
+    fn validated(&mut self, g: GdalGeometry, position: Position) -> Option<GdalGeometry> {
+        if is_point_family(&g) || g.is_valid() {
+            return Some(g);
+        }
+        match g.make_valid(&CslStringList::new()) {
+            Ok(fixed) if !fixed.is_empty() && fixed.is_valid() => {
+                self.report.repaired.add(format!(
+                    "{position}: invalid geometry repaired with MakeValid"
+                ));
+                Some(fixed)
+            }
+            _ => {
+                self.report.invalid.add(format!(
+                    "{position}: invalid geometry that MakeValid cannot repair"
+                ));
+                None
+            }
+        }
+    }
+
+    fn properties(
+        &mut self,
+        feature: &gdal::vector::Feature<'_>,
+        position: Position,
+    ) -> Box<[Value]> {
+        let mut values = Vec::with_capacity(self.property_columns.len());
+        for (i, (name, ty)) in self.config.properties.iter().enumerate() {
+            let column = self.property_columns[i];
+            let field = feature.field(column).ok().flatten();
+            match value::convert(field.as_ref(), *ty) {
+                Ok(v) => values.push(v),
+                Err(_) => {
+                    let shown = field.map(|f| format!("{f:?}")).unwrap_or_default();
+                    let counter = self.report.invalid_values.entry(name.clone()).or_default();
+                    counter.add(format!("{position}: {name} = {shown} is not a {ty}"));
+                    values.push(Value::Null);
+                }
+            }
+        }
+        values.into_boxed_slice()
+    }
+}
+
+fn is_point_family(g: &GdalGeometry) -> bool {
+    use gdal::vector::OGRwkbGeometryType as T;
+    matches!(
+        gdal::vector::geometry_type_flatten(g.geometry_type()),
+        T::wkbPoint | T::wkbMultiPoint
+    )
+}
+
+fn in_range(c: Coord<f64>) -> bool {
+    c.x.is_finite()
+        && c.y.is_finite()
+        && (-180.0..=180.0).contains(&c.x)
+        && (-mercator::MAX_LATITUDE..=mercator::MAX_LATITUDE).contains(&c.y)
+}
+
+/// Where a feature sits in its source, for messages: the row's line in a CSV (the header is
+/// line 1, so a multi-line quoted cell shifts it), else the feature's rank.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    csv: bool,
+    n: usize,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.csv {
+            write!(f, "line {}", self.n + 2)
+        } else {
+            write!(f, "feature {}", self.n + 1)
+        }
+    }
+}

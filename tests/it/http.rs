@@ -1,0 +1,184 @@
+//! The HTTP surface through the router: /health, /layers, /layers/{id}, the web folder, errors.
+
+use axum::body::Body;
+use axum::http::Request;
+
+use crate::support::{
+    app, error_description, fixture, get_json, lambert93, send, toml_path, LayerDir,
+};
+
+fn fixture_app() -> axum::Router {
+    let dir = LayerDir::new();
+    dir.layer(
+        "points",
+        &format!("path = {}", toml_path(&fixture("wgs84.geojson"))),
+        "name = \"string\"\npop = \"int\"\nshare = \"float\"\nacv = \"bool\"",
+    );
+    dir.layer(
+        "sites",
+        &format!(
+            "path = {}\nlayer = \"sites\"",
+            toml_path(&fixture("lambert93.gpkg"))
+        ),
+        "nom = \"string\"\nlogements = \"int\"",
+    );
+    dir.layer(
+        "rpls",
+        &format!(
+            "path = {}\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"\ndelimiter = \";\"\nencoding = \"ISO-8859-1\"",
+            toml_path(&fixture("rpls_lambert93.csv"))
+        ),
+        "LIBCOM = \"string\"",
+    );
+    app(dir.load().expect("fixtures load"))
+}
+
+fn bounds(layer: &serde_json::Value) -> Vec<f64> {
+    layer["bounds"]
+        .as_array()
+        .expect("bounds")
+        .iter()
+        .map(|v| v.as_f64().expect("number"))
+        .collect()
+}
+
+/// Bounds of Lambert-93 vertices after the independent inverse projection.
+fn expected_bounds(points: &[(f64, f64)]) -> Vec<f64> {
+    let ll: Vec<(f64, f64)> = points
+        .iter()
+        .map(|&(x, y)| lambert93::to_wgs84(x, y))
+        .collect();
+    vec![
+        ll.iter().map(|p| p.0).fold(f64::INFINITY, f64::min),
+        ll.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+        ll.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max),
+        ll.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
+    ]
+}
+
+fn assert_bounds_close(actual: &[f64], expected: &[f64], what: &str) {
+    for (a, e) in actual.iter().zip(expected) {
+        assert!((a - e).abs() < 1e-6, "{what}: {actual:?} vs {expected:?}");
+    }
+}
+
+#[tokio::test]
+async fn layers_describe_three_formats_in_two_crs() {
+    let app = fixture_app();
+    let (status, body) = get_json(&app, "/layers").await;
+    assert_eq!(status, 200);
+    let layers = body["layers"].as_array().expect("layers");
+    let ids: Vec<&str> = layers
+        .iter()
+        .map(|l| l["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["points", "rpls", "sites"], "sorted by id");
+
+    let points = &layers[0];
+    assert_eq!(points["feature_count"], 4);
+    assert_eq!(points["geometry_type"], "Geometry", "points and polygons");
+    assert_eq!(
+        points["properties"],
+        serde_json::json!([
+            {"name": "name", "type": "string"},
+            {"name": "pop", "type": "int"},
+            {"name": "share", "type": "float"},
+            {"name": "acv", "type": "bool"}
+        ])
+    );
+    assert_eq!(
+        points["attribution"]["text"],
+        "Test (2026), Licence Ouverte 2.0"
+    );
+    assert_eq!(points["synthetic"], false);
+    assert_eq!(points["load"]["empty"]["count"], 1);
+    assert_eq!(points["load"]["out_of_range"]["count"], 1);
+    assert_eq!(points["load"]["repaired"]["count"], 1);
+    // WGS84 GeoJSON: the bounds are the extreme input coordinates.
+    assert_bounds_close(&bounds(points), &[2.70, 50.30, 2.9, 50.5], "points");
+
+    let sites = &layers[2];
+    assert_eq!(sites["feature_count"], 3);
+    let vertices = [
+        (700_000.0, 6_600_000.0),
+        (686_948.0, 7_036_264.0),
+        (927_000.0, 6_688_000.0),
+        (928_500.0, 6_688_000.0),
+        (928_500.0, 6_689_200.0),
+        (927_000.0, 6_689_200.0),
+    ];
+    assert_bounds_close(
+        &bounds(sites),
+        &expected_bounds(&vertices),
+        "GeoPackage in EPSG:2154",
+    );
+
+    let rpls = &layers[1];
+    assert_eq!(rpls["feature_count"], 4);
+    assert_eq!(rpls["geometry_type"], "Point");
+    let points = [
+        (686_948.0, 7_036_264.0),
+        (682_500.5, 7_034_200.25),
+        (927_800.0, 6_688_600.0),
+        (686_950.0, 7_036_270.0),
+    ];
+    assert_bounds_close(
+        &bounds(rpls),
+        &expected_bounds(&points),
+        "CSV with Lambert-93 X/Y",
+    );
+    assert_eq!(
+        rpls["load"]["empty"]["examples"][0],
+        "line 6: no coordinates"
+    );
+}
+
+#[tokio::test]
+async fn one_layer_by_id_and_unknown_layer_is_404() {
+    let app = fixture_app();
+    let (status, body) = get_json(&app, "/layers/sites").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["id"], "sites");
+    let (status, body) = get_json(&app, "/layers/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(error_description(&body), "no layer \"nope\"");
+}
+
+#[tokio::test]
+async fn health_reports_layers_counts_and_load_time() {
+    let app = fixture_app();
+    let (status, body) = get_json(&app, "/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["feature_count"], 4 + 4 + 3);
+    assert_eq!(body["layers"].as_array().expect("layers").len(), 3);
+    assert!(body["load_time_ms"].as_f64().expect("load time") > 0.0);
+}
+
+#[tokio::test]
+async fn unknown_path_and_method_get_json_errors() {
+    let app = fixture_app();
+    let (status, body) = get_json(&app, "/nowhere/at/all").await;
+    assert_eq!(status, 404);
+    assert!(error_description(&body).contains("/nowhere/at/all"));
+    let request = Request::post("/layers")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, body) = send(&app, request).await;
+    assert_eq!(status, 405);
+    let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert!(error_description(&body).contains("POST"));
+}
+
+#[tokio::test]
+async fn web_folder_is_served_at_root() {
+    let app = fixture_app();
+    let request = Request::get("/").body(Body::empty()).expect("request");
+    let (status, headers, body) = send(&app, request).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("Bourg"));
+}

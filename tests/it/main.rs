@@ -1,0 +1,8 @@
+//! Bourg's integration tests: one binary, the router called through `tower::ServiceExt::oneshot`.
+
+mod support;
+
+mod demo;
+mod errors;
+mod http;
+mod load;

@@ -1,0 +1,122 @@
+//! Shared test support: fixtures, layer folders in temporary directories, the router, requests.
+
+pub mod lambert93;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use bourg::{AppState, Catalog};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// A file of `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The repository's demo `layers/` folder.
+pub fn demo_layers() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("layers")
+}
+
+/// A temporary folder of layer files.
+pub struct LayerDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl LayerDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `<id>.toml` with the given text and returns its path.
+    pub fn write(&self, id: &str, toml: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("{id}.toml"));
+        std::fs::write(&path, toml).expect("write layer file");
+        path
+    }
+
+    /// Writes a layer file with the usual title, attribution and the given source and properties.
+    pub fn layer(&self, id: &str, source: &str, properties: &str) -> PathBuf {
+        self.write(
+            id,
+            &format!(
+                "title = \"{id}\"\nsynthetic = false\n\n[source]\n{source}\n\n[properties]\n{properties}\n\n[attribution]\nproducer = \"Test\"\ndate = \"2026\"\n"
+            ),
+        )
+    }
+
+    pub fn load(&self) -> Result<Catalog, bourg::CatalogError> {
+        Catalog::load(self.path())
+    }
+}
+
+/// A TOML string literal for a path.
+pub fn toml_path(p: &Path) -> String {
+    format!("{:?}", p.display().to_string())
+}
+
+/// The router over a loaded catalogue.
+pub fn app(catalog: Catalog) -> Router {
+    bourg::router(AppState {
+        catalog: Arc::new(catalog),
+        web_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("web"),
+    })
+}
+
+/// Sends a request and returns the status, headers and body bytes.
+pub async fn send(
+    app: &Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+/// GETs a URI and parses the JSON body.
+pub async fn get_json(app: &Router, uri: &str) -> (StatusCode, serde_json::Value) {
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    let (status, headers, body) = send(app, request).await;
+    let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
+        panic!(
+            "{uri}: body is not JSON ({e}); content-type {:?}: {}",
+            headers.get("content-type"),
+            String::from_utf8_lossy(&body)
+        )
+    });
+    (status, value)
+}
+
+/// Asserts a JSON error body of the documented shape and returns its description.
+pub fn error_description(body: &serde_json::Value) -> String {
+    assert!(body["code"].is_string(), "no code in {body}");
+    body["description"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no description in {body}"))
+        .to_owned()
+}
+
+/// The full error chain of a catalogue error, on one line.
+pub fn chain(e: &bourg::CatalogError) -> String {
+    bourg::error_chain(e)
+}
