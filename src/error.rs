@@ -55,3 +55,35 @@ impl IntoResponse for AppError {
         (status, Json(ErrorBody { code, description })).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: AppError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn internal_error_leaks_nothing() {
+        let cause = std::io::Error::other("/secret/path/rpls.csv: permission denied");
+        let (status, body) = body_of(AppError::Internal(Box::new(cause))).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "ServerError");
+        assert!(!body.to_string().contains("secret"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn client_errors_say_what_is_wrong() {
+        let (status, body) = body_of(AppError::BadRequest("z 30 is above 24".into())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["description"], "z 30 is above 24");
+        let (status, _) = body_of(AppError::NotFound("no layer".into())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
