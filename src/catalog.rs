@@ -34,10 +34,34 @@ fn list_errors(errors: &[LoadError]) -> String {
     }
 }
 
+/// What a layer was loaded from: each file's path, length and modification time. A layer whose
+/// fingerprint is unchanged is reused on reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint(Vec<(PathBuf, u64, Option<std::time::SystemTime>)>);
+
+impl Fingerprint {
+    fn of(config: &LayerConfig) -> Self {
+        let files = std::iter::once(config.toml_path.clone())
+            .chain(std::iter::once(config.source.path.clone()))
+            .chain(config.joins.iter().map(|j| j.source.path.clone()));
+        Self(
+            files
+                .map(|path| {
+                    let meta = std::fs::metadata(&path).ok();
+                    let len = meta.as_ref().map_or(0, |m| m.len());
+                    let modified = meta.and_then(|m| m.modified().ok());
+                    (path, len, modified)
+                })
+                .collect(),
+        )
+    }
+}
+
 /// The loaded layers.
 #[derive(Debug)]
 pub struct Catalog {
     layers: IndexMap<String, Arc<Layer>>,
+    fingerprints: IndexMap<String, Fingerprint>,
     /// The layer directory.
     pub dir: PathBuf,
     /// Wall time of the whole load.
@@ -50,33 +74,91 @@ impl Catalog {
     /// # Errors
     /// The first configuration error, or every layer that failed to load.
     pub fn load(dir: &Path) -> Result<Self, CatalogError> {
+        Self::load_reusing(dir, None).map(|(catalog, _)| catalog)
+    }
+
+    /// Reads the layer folder again and loads the layers whose files changed (or are new),
+    /// reusing the others.
+    ///
+    /// Returns the new catalogue and the ids of the layers that changed, appeared or disappeared.
+    ///
+    /// # Errors
+    /// As [`Catalog::load`]; the current catalogue is untouched.
+    pub fn reload(&self) -> Result<(Self, Vec<String>), CatalogError> {
+        Self::load_reusing(&self.dir, Some(self))
+    }
+
+    fn load_reusing(dir: &Path, old: Option<&Catalog>) -> Result<(Self, Vec<String>), CatalogError> {
         crate::init_gdal();
         let started = Instant::now();
         let configs = config::load_dir(dir)?;
-        let results = load_parallel(&configs);
+        let fingerprints: Vec<Fingerprint> = configs.iter().map(Fingerprint::of).collect();
+        let reusable = |i: usize| -> Option<Arc<Layer>> {
+            let old = old?;
+            let id = &configs[i].id;
+            (old.fingerprints.get(id) == Some(&fingerprints[i]))
+                .then(|| old.layers.get(id).cloned())
+                .flatten()
+        };
+        let to_load: Vec<LayerConfig> = (0..configs.len())
+            .filter(|&i| reusable(i).is_none())
+            .map(|i| configs[i].clone())
+            .collect();
+        let mut loaded = load_parallel(&to_load).into_iter();
         let mut layers = IndexMap::new();
+        let mut changed = Vec::new();
         let mut errors = Vec::new();
-        for result in results {
-            match result {
-                Ok(layer) => {
-                    layers.insert(layer.id().to_owned(), Arc::new(layer));
-                }
-                Err(e) => errors.push(e),
-            }
+        for (i, config) in configs.iter().enumerate() {
+            let layer = match reusable(i) {
+                Some(layer) => layer,
+                None => match loaded.next() {
+                    Some(Ok(layer)) => {
+                        changed.push(config.id.clone());
+                        Arc::new(layer)
+                    }
+                    Some(Err(e)) => {
+                        errors.push(e);
+                        continue;
+                    }
+                    None => continue,
+                },
+            };
+            layers.insert(config.id.clone(), layer);
         }
         if !errors.is_empty() {
             return Err(CatalogError::Load(errors));
         }
-        Ok(Self {
-            layers,
-            dir: dir.to_owned(),
-            load_time: started.elapsed(),
-        })
+        if let Some(old) = old {
+            changed.extend(old.layers.keys().filter(|id| !layers.contains_key(*id)).cloned());
+        }
+        let fingerprints = configs
+            .iter()
+            .map(|c| c.id.clone())
+            .zip(fingerprints)
+            .collect();
+        Ok((
+            Self {
+                layers,
+                fingerprints,
+                dir: dir.to_owned(),
+                load_time: started.elapsed(),
+            },
+            changed,
+        ))
     }
 
     /// The layer with this id.
     pub fn get(&self, id: &str) -> Option<&Arc<Layer>> {
         self.layers.get(id)
+    }
+
+    /// The layer with this id, or the 404 error naming it.
+    ///
+    /// # Errors
+    /// [`crate::error::AppError::NotFound`] for an unknown id.
+    pub fn layer(&self, id: &str) -> Result<&Arc<Layer>, crate::error::AppError> {
+        self.get(id)
+            .ok_or_else(|| crate::error::AppError::NotFound(format!("no layer {id:?}")))
     }
 
     /// All layers, in id order.

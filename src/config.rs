@@ -28,6 +28,14 @@
 //! producer = "IGN, INSEE"
 //! date = "2025"
 //!
+//! [tiles]                          # optional: vector tile settings (defaults shown)
+//! buffer = 64                      # tile units (of 4096) around the tile
+//! tolerance = 4.0                  # simplification in tile units below max_zoom (0 = none)
+//! max_bytes = 500000               # byte budget of this layer in one tile
+//! # aggregate_below = 12           # point layers: grid cells instead of points below this zoom
+//! # cell_size = 128                # aggregation cell side, tile units (a power of two ≤ 4096)
+//! # sums = ["logements"]           # numeric properties summed in each cell
+//!
 //! [[join]]                         # optional: attributes from a table joined on a key
 //! path = "data/lovac.csv"
 //! key = "insee_com"                # column of the table
@@ -196,6 +204,44 @@ pub struct JoinConfig {
     pub properties: IndexMap<String, PropType>,
 }
 
+/// Vector tile settings of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileConfig {
+    /// Tile units (of [`EXTENT`]) kept around each tile.
+    pub buffer: u32,
+    /// Simplification tolerance in tile units below `max_zoom`; 0 snaps only.
+    pub tolerance: f64,
+    /// Byte budget of this layer in one tile; over it the server generalises further.
+    pub max_bytes: usize,
+    /// Low-zoom aggregation of point layers.
+    pub aggregate: Option<AggregateConfig>,
+}
+
+/// Aggregation of points into grid cells at low zoom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateConfig {
+    /// Points are aggregated at zooms below this one.
+    pub below_zoom: u8,
+    /// Side of a cell in tile units: a power of two dividing [`EXTENT`].
+    pub cell_size: u32,
+    /// Numeric properties summed per cell.
+    pub sums: Vec<String>,
+}
+
+/// Tile units across a tile.
+pub const EXTENT: u32 = 4096;
+
+impl Default for TileConfig {
+    fn default() -> Self {
+        Self {
+            buffer: 64,
+            tolerance: 4.0,
+            max_bytes: 500_000,
+            aggregate: None,
+        }
+    }
+}
+
 /// A validated layer definition.
 #[derive(Debug, Clone)]
 pub struct LayerConfig {
@@ -221,6 +267,18 @@ pub struct LayerConfig {
     pub synthetic: bool,
     /// Tables joined to the features.
     pub joins: Vec<JoinConfig>,
+    /// Vector tile settings.
+    pub tiles: TileConfig,
+}
+
+impl LayerConfig {
+    /// Type of a property, configured or joined.
+    pub fn property_type(&self, name: &str) -> Option<PropType> {
+        self.properties
+            .get(name)
+            .or_else(|| self.joins.iter().find_map(|j| j.properties.get(name)))
+            .copied()
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,6 +298,19 @@ struct RawLayer {
     synthetic: bool,
     #[serde(default)]
     join: Vec<RawJoin>,
+    #[serde(default)]
+    tiles: Option<RawTiles>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTiles {
+    buffer: Option<i64>,
+    tolerance: Option<f64>,
+    max_bytes: Option<i64>,
+    aggregate_below: Option<i64>,
+    cell_size: Option<i64>,
+    sums: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -415,7 +486,7 @@ impl Validator<'_> {
             }
             all_names.extend(join.properties.keys().map(String::as_str));
         }
-        Ok(LayerConfig {
+        let mut config = LayerConfig {
             id,
             toml_path: self.path.to_owned(),
             title: raw.title,
@@ -427,7 +498,83 @@ impl Validator<'_> {
             attribution: raw.attribution,
             synthetic: raw.synthetic,
             joins,
-        })
+            tiles: TileConfig::default(),
+        };
+        if let Some(tiles) = raw.tiles {
+            config.tiles = self.tiles(tiles, &config)?;
+        }
+        Ok(config)
+    }
+
+    fn tiles(&self, raw: RawTiles, layer: &LayerConfig) -> Result<TileConfig, ConfigError> {
+        let mut t = TileConfig::default();
+        if let Some(b) = raw.buffer {
+            t.buffer = u32::try_from(b)
+                .ok()
+                .filter(|b| *b <= EXTENT)
+                .ok_or_else(|| self.invalid("tiles.buffer", format!("{b} is not in 0..={EXTENT}")))?;
+        }
+        if let Some(tol) = raw.tolerance {
+            if !(tol.is_finite() && (0.0..=f64::from(EXTENT)).contains(&tol)) {
+                return Err(self.invalid("tiles.tolerance", format!("{tol} is not in 0..={EXTENT}")));
+            }
+            t.tolerance = tol;
+        }
+        if let Some(m) = raw.max_bytes {
+            t.max_bytes = usize::try_from(m)
+                .ok()
+                .filter(|m| *m >= 1024)
+                .ok_or_else(|| self.invalid("tiles.max_bytes", format!("{m} is below 1024")))?;
+        }
+        let aggregate_keys = raw.cell_size.is_some() || raw.sums.is_some();
+        match raw.aggregate_below {
+            None if aggregate_keys => {
+                return Err(self.invalid(
+                    "tiles.aggregate_below",
+                    "is required with tiles.cell_size or tiles.sums",
+                ))
+            }
+            None => {}
+            Some(z) => {
+                let below_zoom = self.zoom("tiles.aggregate_below", Some(z), 0)?;
+                let cell_size = match raw.cell_size {
+                    None => 128,
+                    Some(c) => u32::try_from(c)
+                        .ok()
+                        .filter(|c| c.is_power_of_two() && (8..=EXTENT).contains(c))
+                        .ok_or_else(|| {
+                            self.invalid(
+                                "tiles.cell_size",
+                                format!("{c} is not a power of two in 8..={EXTENT}"),
+                            )
+                        })?,
+                };
+                let sums = raw.sums.unwrap_or_default();
+                for name in &sums {
+                    match layer.property_type(name) {
+                        Some(PropType::Int | PropType::Float) => {}
+                        Some(other) => {
+                            return Err(self.invalid(
+                                "tiles.sums",
+                                format!("{name:?} is a {other} property, not a number"),
+                            ))
+                        }
+                        None => {
+                            return Err(self.invalid(
+                                "tiles.sums",
+                                format!("{name:?} is not a property of this layer"),
+                            ))
+                        }
+                    }
+                }
+                t.aggregate = Some(AggregateConfig {
+                    below_zoom,
+                    cell_size,
+                    sums,
+                });
+            }
+        }
+        Ok(t)
     }
 
     fn zoom(&self, key: &str, value: Option<i64>, default: u8) -> Result<u8, ConfigError> {
@@ -648,6 +795,29 @@ date = "2024"
         let c = parse_str(&ok).unwrap();
         assert_eq!(c.joins.len(), 1);
         assert_eq!(c.joins[0].source.path, Path::new("layers/t.csv"));
+    }
+
+    #[test]
+    fn tile_settings_are_validated() {
+        let base = format!("{MINIMAL}\n[properties]\nn = \"int\"\nname = \"string\"\n[tiles]\n");
+        let c = parse_str(&format!("{base}aggregate_below = 10\nsums = [\"n\"]")).unwrap();
+        let agg = c.tiles.aggregate.unwrap();
+        assert_eq!((agg.below_zoom, agg.cell_size), (10, 128));
+        assert_eq!(c.tiles.buffer, 64);
+        for (extra, key) in [
+            ("buffer = -1", "tiles.buffer"),
+            ("tolerance = -2.0", "tiles.tolerance"),
+            ("max_bytes = 10", "tiles.max_bytes"),
+            ("aggregate_below = 10\ncell_size = 100", "tiles.cell_size"),
+            ("aggregate_below = 10\nsums = [\"name\"]", "tiles.sums"),
+            ("aggregate_below = 10\nsums = [\"nope\"]", "tiles.sums"),
+            ("sums = [\"n\"]", "tiles.aggregate_below"),
+            ("aggregate_below = 40", "tiles.aggregate_below"),
+        ] {
+            let err = parse_str(&format!("{base}{extra}")).unwrap_err().to_string();
+            assert!(err.contains(key), "{extra}: {err}");
+        }
+        assert!(matches!(parse_str(&format!("{base}bufer = 3")), Err(ConfigError::Parse { .. })));
     }
 
     #[test]

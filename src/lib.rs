@@ -15,23 +15,16 @@ pub mod error;
 pub mod index;
 pub mod layer;
 pub mod mercator;
+pub mod tile;
 
 mod api;
+mod state;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Once};
+use std::sync::Once;
 
 pub use api::router;
 pub use catalog::{Catalog, CatalogError};
-
-/// What every handler shares: the loaded layers and where the web UI lives.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The loaded layers.
-    pub catalog: Arc<Catalog>,
-    /// The folder served at `/`.
-    pub web_dir: PathBuf,
-}
+pub use state::{AppState, Settings};
 
 /// Routes GDAL's own messages to `tracing` (once per process) instead of stderr.
 pub fn init_gdal() {

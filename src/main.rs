@@ -3,10 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use bourg::{AppState, Catalog};
+use bourg::{AppState, Catalog, Settings};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -33,6 +32,12 @@ enum Command {
         /// Folder of the web UI, served at `/`.
         #[arg(long, env = "BOURG_WEB", default_value = "web")]
         web: PathBuf,
+        /// Memory for cached tiles, in MiB (0 disables the cache).
+        #[arg(long, env = "BOURG_TILE_CACHE_MB", default_value_t = 256)]
+        tile_cache_mb: u64,
+        /// `Cache-Control` header sent with tiles.
+        #[arg(long, env = "BOURG_TILE_CACHE_CONTROL", default_value = "public, max-age=300")]
+        tile_cache_control: String,
     },
     /// Load every layer, print what was found, and exit non-zero on any error.
     Check {
@@ -51,7 +56,20 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { layers, addr, web } => serve(layers, addr, web),
+        Command::Serve {
+            layers,
+            addr,
+            web,
+            tile_cache_mb,
+            tile_cache_control,
+        } => {
+            let settings = Settings {
+                tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
+                tile_cache_control,
+                ..Settings::new(web)
+            };
+            serve(layers, addr, settings)
+        }
         Command::Check { layers } => check(layers),
     };
     match result {
@@ -63,7 +81,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(layers: PathBuf, addr: SocketAddr, web: PathBuf) -> anyhow::Result<()> {
+fn serve(layers: PathBuf, addr: SocketAddr, settings: Settings) -> anyhow::Result<()> {
+    axum::http::HeaderValue::from_str(&settings.tile_cache_control)
+        .context("--tile-cache-control is not a valid header value")?;
     let catalog = Catalog::load(&layers)?;
     let features: usize = catalog.layers().map(|l| l.features.len()).sum();
     tracing::info!(
@@ -72,21 +92,41 @@ fn serve(layers: PathBuf, addr: SocketAddr, web: PathBuf) -> anyhow::Result<()> 
         ms = catalog.load_time.as_millis() as u64,
         "catalogue loaded"
     );
-    let state = AppState {
-        catalog: Arc::new(catalog),
-        web_dir: web,
-    };
+    let state = AppState::new(catalog, settings);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!("serving on http://{addr}");
+        tokio::spawn(reload_on_sighup(state.clone()));
         axum::serve(listener, bourg::router(state))
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server failed")
     })
+}
+
+/// Reloads the layers whose files changed on each SIGHUP; a failed reload keeps the current ones.
+async fn reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: reloading is off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let s = state.clone();
+            match tokio::task::spawn_blocking(move || s.reload()).await {
+                Ok(Ok(changed)) => tracing::info!(?changed, "layers reloaded"),
+                Ok(Err(e)) => tracing::error!(error = %bourg::error_chain(&e), "reload failed; keeping the current layers"),
+                Err(e) => tracing::error!(error = %e, "reload task failed"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 async fn shutdown_signal() {

@@ -29,8 +29,8 @@ struct LayerHealth {
 }
 
 async fn get_health(State(state): State<AppState>) -> Json<Health> {
-    let layers: Vec<LayerHealth> = state
-        .catalog
+    let catalog = state.catalog();
+    let layers: Vec<LayerHealth> = catalog
         .layers()
         .map(|l| LayerHealth {
             id: l.id().to_owned(),
@@ -42,7 +42,7 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
-        load_time_ms: state.catalog.load_time.as_secs_f64() * 1000.0,
+        load_time_ms: catalog.load_time.as_secs_f64() * 1000.0,
         feature_count: layers.iter().map(|l| l.feature_count).sum(),
         layers,
     })

@@ -77,8 +77,9 @@ fn to_json(view: impl Serialize) -> Result<Json<serde_json::Value>, AppError> {
 }
 
 async fn list_layers(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    let catalog = state.catalog();
     to_json(LayerList {
-        layers: state.catalog.layers().map(|l| LayerView::of(l)).collect(),
+        layers: catalog.layers().map(|l| LayerView::of(l)).collect(),
     })
 }
 
@@ -86,9 +87,7 @@ async fn get_layer(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let layer = state
-        .catalog
-        .get(&id)
-        .ok_or_else(|| AppError::NotFound(format!("no layer {id:?}")))?;
+    let catalog = state.catalog();
+    let layer = catalog.layer(&id)?;
     to_json(LayerView::of(layer))
 }

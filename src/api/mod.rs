@@ -3,8 +3,10 @@
 
 mod health;
 mod layers;
+mod style;
+mod tiles;
 
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::Router;
 use tower_http::services::ServeDir;
@@ -14,16 +16,44 @@ use crate::AppState;
 
 /// The application's router.
 pub fn router(state: AppState) -> Router {
-    let web = ServeDir::new(&state.web_dir)
+    let web = ServeDir::new(&state.settings.web_dir)
         .append_index_html_on_directories(true)
         .not_found_service(axum::routing::any(not_found));
     Router::new()
         .merge(health::routes())
         .merge(layers::routes())
+        .merge(tiles::routes())
+        .merge(style::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The public address of this server as the client sees it, from `X-Forwarded-Proto`,
+/// `X-Forwarded-Host` and `Host`; header values with characters a host cannot hold are ignored.
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
+    let first = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let proto = match first("x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        _ => "http",
+    };
+    let host_ok = |h: &&str| {
+        h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+    };
+    let host = first("x-forwarded-host")
+        .filter(host_ok)
+        .or_else(|| first("host").filter(host_ok))
+        .unwrap_or("localhost");
+    format!("{proto}://{host}")
 }
 
 async fn not_found(uri: Uri) -> impl IntoResponse {

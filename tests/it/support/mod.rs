@@ -3,12 +3,11 @@
 pub mod lambert93;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use bourg::{AppState, Catalog};
+use bourg::{AppState, Catalog, Settings};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -69,10 +68,15 @@ pub fn toml_path(p: &Path) -> String {
 
 /// The router over a loaded catalogue.
 pub fn app(catalog: Catalog) -> Router {
-    bourg::router(AppState {
-        catalog: Arc::new(catalog),
-        web_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("web"),
-    })
+    bourg::router(state(catalog))
+}
+
+/// The application state over a loaded catalogue, with the repository's web folder.
+pub fn state(catalog: Catalog) -> AppState {
+    AppState::new(
+        catalog,
+        Settings::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("web")),
+    )
 }
 
 /// Sends a request and returns the status, headers and body bytes.

@@ -1,0 +1,299 @@
+//! `GET /tiles/{layers}/{z}/{x}/{y}.mvt` (one layer or a comma-separated list) and
+//! `GET /tiles/{layers}.json` (TileJSON 3.0.0).
+//!
+//! A tile with no feature is `204 No Content`. Tiles carry a strong ETag (`304` on
+//! `If-None-Match`), the configured `Cache-Control`, and are gzip-compressed when the client
+//! accepts it.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value as Json_};
+
+use super::base_url;
+use crate::bbox::BboxWgs84;
+use crate::catalog::Catalog;
+use crate::config::PropType;
+use crate::error::AppError;
+use crate::layer::{GeometryKind, Layer};
+use crate::tile::{self, Rendered, TileCoord, TileKey};
+use crate::AppState;
+
+/// Media type of Mapbox Vector Tiles.
+pub const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(get_tile))
+        .route("/tiles/{spec}", get(get_tilejson))
+}
+
+/// The layers named by a comma-separated list, in order.
+fn resolve(catalog: &Catalog, list: &str) -> Result<Vec<Arc<Layer>>, AppError> {
+    let mut layers: Vec<Arc<Layer>> = Vec::new();
+    for id in list.split(',') {
+        if id.is_empty() {
+            return Err(AppError::BadRequest(format!(
+                "layer list {list:?} has an empty name"
+            )));
+        }
+        if layers.iter().any(|l| l.id() == id) {
+            return Err(AppError::BadRequest(format!("layer {id:?} is listed twice")));
+        }
+        layers.push(Arc::clone(catalog.layer(id)?));
+    }
+    Ok(layers)
+}
+
+async fn get_tile(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Path((list, z, x, y_ext)) = path?;
+    let (y, ext) = y_ext.rsplit_once('.').ok_or_else(|| {
+        AppError::BadRequest(format!("tile {y_ext:?} needs an extension: use .mvt"))
+    })?;
+    if !matches!(ext, "mvt" | "pbf") {
+        return Err(AppError::BadRequest(format!(
+            "unknown tile extension {ext:?}: use .mvt"
+        )));
+    }
+    let tile = TileCoord::parse(&z, &x, y).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let catalog = state.catalog();
+    let layers = resolve(&catalog, &list)?;
+    let key = TileKey {
+        layers: layers
+            .iter()
+            .map(|l| l.id())
+            .collect::<Vec<_>>()
+            .join(",")
+            .into(),
+        tile,
+    };
+    let cache = state.tiles.clone();
+    let rendered = tokio::task::spawn_blocking(move || {
+        cache.get_or_render(key, || {
+            let refs: Vec<&Layer> = layers.iter().map(|l| l.as_ref()).collect();
+            tile::render(&refs, tile)
+        })
+    })
+    .await?;
+    Ok(respond(&rendered, &headers, &state.settings.tile_cache_control))
+}
+
+fn respond(rendered: &Rendered, headers: &HeaderMap, cache_control: &str) -> Response {
+    let mut response_headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(cache_control) {
+        response_headers.insert(header::CACHE_CONTROL, v);
+    }
+    response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+        response_headers.insert(header::ETAG, v);
+    }
+    if matches_etag(headers, &rendered.etag) {
+        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
+    }
+    if rendered.body.is_empty() {
+        return (StatusCode::NO_CONTENT, response_headers).into_response();
+    }
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+    if accepts_gzip(headers) {
+        response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        (response_headers, rendered.gzip.clone()).into_response()
+    } else {
+        (response_headers, rendered.body.clone()).into_response()
+    }
+}
+
+/// `If-None-Match` holds `*` or this ETag (weak comparison, as RFC 9110 asks for GET).
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// `Accept-Encoding` lists gzip (or `*`) without `q=0`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or("").trim();
+            let q_zero = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !q_zero
+        })
+}
+
+async fn get_tilejson(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Json_>, AppError> {
+    let Path(spec) = path?;
+    let list = spec.strip_suffix(".json").ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no resource at /tiles/{spec}: TileJSON is at /tiles/{{layers}}.json"
+        ))
+    })?;
+    let catalog = state.catalog();
+    let layers = resolve(&catalog, list)?;
+    Ok(Json(tilejson(&layers, list, &base_url(&headers))))
+}
+
+/// The TileJSON 3.0.0 document of one or more layers.
+pub(crate) fn tilejson(layers: &[Arc<Layer>], list: &str, base: &str) -> Json_ {
+    let minzoom = layers.iter().map(|l| l.config.min_zoom).min().unwrap_or(0);
+    let maxzoom = layers.iter().map(|l| l.config.max_zoom).max().unwrap_or(0);
+    let bounds = layers
+        .iter()
+        .filter_map(|l| l.bounds)
+        .reduce(|a, b| a.union(&b))
+        .unwrap_or(BboxWgs84 {
+            west: -180.0,
+            south: -85.051_128_779_806_59,
+            east: 180.0,
+            north: 85.051_128_779_806_59,
+        });
+    let center_zoom = minzoom.max(((maxzoom as u16 + minzoom as u16) / 2) as u8).min(maxzoom);
+    let center = [
+        (bounds.west + bounds.east) / 2.0,
+        (bounds.south + bounds.north) / 2.0,
+        f64::from(center_zoom),
+    ];
+    let vector_layers: Vec<Json_> = layers.iter().map(|l| vector_layer(l)).collect();
+    let name = layers
+        .iter()
+        .map(|l| l.config.title.as_str())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let description = layers
+        .iter()
+        .map(|l| l.config.description.as_str())
+        .filter(|d| !d.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    json!({
+        "tilejson": "3.0.0",
+        "name": name,
+        "description": description,
+        "version": "1.0.0",
+        "attribution": attribution_html(layers),
+        "scheme": "xyz",
+        "tiles": [format!("{base}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "bounds": bounds.to_array(),
+        "center": center,
+        "vector_layers": vector_layers,
+    })
+}
+
+fn vector_layer(layer: &Layer) -> Json_ {
+    let mut fields = serde_json::Map::new();
+    for p in &layer.schema {
+        let kind = match p.ty {
+            PropType::String => "String",
+            PropType::Int | PropType::Float => "Number",
+            PropType::Bool => "Boolean",
+        };
+        fields.insert(p.name.clone(), Json_::from(kind));
+    }
+    let aggregates = layer.geometry_kind == GeometryKind::Point;
+    if aggregates {
+        fields.insert("aggregated".into(), "Boolean".into());
+        fields.insert("count".into(), "Number".into());
+    }
+    json!({
+        "id": layer.id(),
+        "description": layer.config.title,
+        "minzoom": layer.config.min_zoom,
+        "maxzoom": layer.config.max_zoom,
+        "fields": fields,
+    })
+}
+
+/// Producer and date of each layer, HTML-escaped, with a mark on synthetic data.
+pub(crate) fn attribution_html(layers: &[Arc<Layer>]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for l in layers {
+        let mut text = escape_html(&l.config.attribution.text());
+        if l.config.synthetic {
+            text.push_str(" — données synthétiques");
+        }
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+    }
+    parts.join(" · ")
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn gzip_negotiation() {
+        assert!(accepts_gzip(&headers(&[("accept-encoding", "br, gzip;q=0.8")])));
+        assert!(accepts_gzip(&headers(&[("accept-encoding", "*")])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "br")])));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn etag_matching() {
+        let etag = "\"abc-1\"";
+        assert!(matches_etag(&headers(&[("if-none-match", "\"x\", \"abc-1\"")]), etag));
+        assert!(matches_etag(&headers(&[("if-none-match", "W/\"abc-1\"")]), etag));
+        assert!(matches_etag(&headers(&[("if-none-match", "*")]), etag));
+        assert!(!matches_etag(&headers(&[("if-none-match", "\"abc-2\"")]), etag));
+    }
+
+    #[test]
+    fn base_url_from_forwarded_headers() {
+        assert_eq!(base_url(&headers(&[("host", "example.fr:8080")])), "http://example.fr:8080");
+        assert_eq!(
+            base_url(&headers(&[
+                ("host", "internal:8080"),
+                ("x-forwarded-host", "carte.example.fr"),
+                ("x-forwarded-proto", "https")
+            ])),
+            "https://carte.example.fr"
+        );
+        assert_eq!(base_url(&headers(&[("host", "evil.fr/<script>")])), "http://localhost");
+        assert_eq!(base_url(&HeaderMap::new()), "http://localhost");
+    }
+}

@@ -1,0 +1,164 @@
+//! Vector tiles: each layer of a request rendered to an MVT layer, generalised for the zoom.
+//!
+//! A layer is drawn from its `min_zoom`; from its `max_zoom` on, geometries are only snapped
+//! (no simplification), so overzoomed tiles look exact. Point layers with `aggregate_below`
+//! become grid cells below that zoom. A layer whose encoding exceeds its byte budget is
+//! generalised further — coarser cells for points, a doubled tolerance for lines and polygons —
+//! never truncated.
+
+mod aggregate;
+mod cache;
+mod clip;
+mod coord;
+mod generalise;
+mod mvt;
+
+pub use cache::{Rendered, TileCache, TileKey};
+pub use coord::{TileCoord, TileCoordError, TileTransform};
+pub use generalise::signed_area2;
+
+use crate::config::EXTENT;
+use crate::layer::{GeometryKind, Layer};
+use generalise::Generaliser;
+use mvt::LayerBuilder;
+
+/// The largest tolerance tried for lines and polygons over budget, in tile units.
+const MAX_TOLERANCE: f64 = 256.0;
+/// The first cell size used for a point layer over budget that has no aggregation configured.
+const FIRST_BUDGET_CELL: u32 = 16;
+
+/// How a layer was drawn in a tile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Drawn {
+    /// One MVT feature per source feature, simplified with this tolerance (tile units).
+    Features { tolerance: f64 },
+    /// Points aggregated into cells of this size (tile units).
+    Cells { cell_size: u32 },
+}
+
+/// One layer rendered for one tile.
+#[derive(Debug)]
+pub struct LayerTile {
+    /// The encoded MVT `Layer` message.
+    pub bytes: Vec<u8>,
+    /// Features in it.
+    pub features: usize,
+    /// How it was drawn.
+    pub drawn: Drawn,
+}
+
+/// Renders one layer for one tile; `None` when the layer has nothing there (or is not drawn at
+/// this zoom).
+pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
+    let config = &layer.config;
+    if tile.z() < config.min_zoom || layer.features.is_empty() {
+        return None;
+    }
+    let tiles = &config.tiles;
+    let is_points = layer.geometry_kind == GeometryKind::Point;
+    let mut drawn = match &tiles.aggregate {
+        Some(a) if is_points && tile.z() < a.below_zoom => Drawn::Cells {
+            cell_size: a.cell_size,
+        },
+        _ => Drawn::Features {
+            tolerance: if tile.z() >= config.max_zoom {
+                0.0
+            } else {
+                tiles.tolerance
+            },
+        },
+    };
+    loop {
+        let (bytes, features) = draw(layer, tile, drawn);
+        if features == 0 {
+            return None;
+        }
+        let next = if bytes.len() <= tiles.max_bytes {
+            None
+        } else {
+            match drawn {
+                Drawn::Cells { cell_size } if cell_size < EXTENT => Some(Drawn::Cells {
+                    cell_size: cell_size * 2,
+                }),
+                Drawn::Features { .. } if is_points => Some(Drawn::Cells {
+                    cell_size: tiles
+                        .aggregate
+                        .as_ref()
+                        .map_or(FIRST_BUDGET_CELL, |a| a.cell_size),
+                }),
+                Drawn::Features { tolerance } if tolerance < MAX_TOLERANCE => {
+                    Some(Drawn::Features {
+                        tolerance: (tolerance * 2.0).max(1.0),
+                    })
+                }
+                _ => {
+                    tracing::warn!(
+                        layer = %layer.id(),
+                        %tile,
+                        bytes = bytes.len(),
+                        budget = tiles.max_bytes,
+                        "tile still over budget at the coarsest generalisation"
+                    );
+                    None
+                }
+            }
+        };
+        match next {
+            Some(d) => drawn = d,
+            None => {
+                return Some(LayerTile {
+                    bytes,
+                    features,
+                    drawn,
+                })
+            }
+        }
+    }
+}
+
+fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
+    let mut builder = LayerBuilder::new(layer.id(), EXTENT);
+    match drawn {
+        Drawn::Cells { cell_size } => {
+            let sums = layer
+                .config
+                .tiles
+                .aggregate
+                .as_ref()
+                .map(|a| a.sums.as_slice())
+                .unwrap_or_default();
+            aggregate::aggregate(layer, tile, cell_size, sums, &mut builder);
+        }
+        Drawn::Features { tolerance } => {
+            let buffer = layer.config.tiles.buffer;
+            let generaliser = Generaliser::new(
+                TileTransform::new(tile, EXTENT),
+                EXTENT,
+                buffer,
+                tolerance,
+            );
+            let names: Vec<&str> = layer.schema.iter().map(|p| p.name.as_str()).collect();
+            for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
+                for part in generaliser.geometry(&feature.mercator) {
+                    builder.add_feature(
+                        u64::from(id),
+                        &part,
+                        names.iter().copied().zip(feature.properties.iter()),
+                    );
+                }
+            }
+        }
+    }
+    let features = builder.len();
+    (builder.finish(), features)
+}
+
+/// Renders several layers into one tile, in the order given; empty bytes when none has anything.
+pub fn render(layers: &[&Layer], tile: TileCoord) -> Vec<u8> {
+    mvt::tile(
+        layers
+            .iter()
+            .filter_map(|l| render_layer(l, tile))
+            .map(|t| t.bytes),
+    )
+}
