@@ -88,7 +88,10 @@ impl Catalog {
         Self::load_reusing(&self.dir, Some(self))
     }
 
-    fn load_reusing(dir: &Path, old: Option<&Catalog>) -> Result<(Self, Vec<String>), CatalogError> {
+    fn load_reusing(
+        dir: &Path,
+        old: Option<&Catalog>,
+    ) -> Result<(Self, Vec<String>), CatalogError> {
         crate::init_gdal();
         let started = Instant::now();
         let configs = config::load_dir(dir)?;
@@ -129,7 +132,12 @@ impl Catalog {
             return Err(CatalogError::Load(errors));
         }
         if let Some(old) = old {
-            changed.extend(old.layers.keys().filter(|id| !layers.contains_key(*id)).cloned());
+            changed.extend(
+                old.layers
+                    .keys()
+                    .filter(|id| !layers.contains_key(*id))
+                    .cloned(),
+            );
         }
         let fingerprints = configs
             .iter()

@@ -512,11 +512,15 @@ impl Validator<'_> {
             t.buffer = u32::try_from(b)
                 .ok()
                 .filter(|b| *b <= EXTENT)
-                .ok_or_else(|| self.invalid("tiles.buffer", format!("{b} is not in 0..={EXTENT}")))?;
+                .ok_or_else(|| {
+                    self.invalid("tiles.buffer", format!("{b} is not in 0..={EXTENT}"))
+                })?;
         }
         if let Some(tol) = raw.tolerance {
             if !(tol.is_finite() && (0.0..=f64::from(EXTENT)).contains(&tol)) {
-                return Err(self.invalid("tiles.tolerance", format!("{tol} is not in 0..={EXTENT}")));
+                return Err(
+                    self.invalid("tiles.tolerance", format!("{tol} is not in 0..={EXTENT}"))
+                );
             }
             t.tolerance = tol;
         }
@@ -814,10 +818,15 @@ date = "2024"
             ("sums = [\"n\"]", "tiles.aggregate_below"),
             ("aggregate_below = 40", "tiles.aggregate_below"),
         ] {
-            let err = parse_str(&format!("{base}{extra}")).unwrap_err().to_string();
+            let err = parse_str(&format!("{base}{extra}"))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(key), "{extra}: {err}");
         }
-        assert!(matches!(parse_str(&format!("{base}bufer = 3")), Err(ConfigError::Parse { .. })));
+        assert!(matches!(
+            parse_str(&format!("{base}bufer = 3")),
+            Err(ConfigError::Parse { .. })
+        ));
     }
 
     #[test]

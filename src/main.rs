@@ -36,7 +36,11 @@ enum Command {
         #[arg(long, env = "BOURG_TILE_CACHE_MB", default_value_t = 256)]
         tile_cache_mb: u64,
         /// `Cache-Control` header sent with tiles.
-        #[arg(long, env = "BOURG_TILE_CACHE_CONTROL", default_value = "public, max-age=300")]
+        #[arg(
+            long,
+            env = "BOURG_TILE_CACHE_CONTROL",
+            default_value = "public, max-age=300"
+        )]
         tile_cache_control: String,
     },
     /// Load every layer, print what was found, and exit non-zero on any error.
@@ -120,7 +124,9 @@ async fn reload_on_sighup(state: AppState) {
             let s = state.clone();
             match tokio::task::spawn_blocking(move || s.reload()).await {
                 Ok(Ok(changed)) => tracing::info!(?changed, "layers reloaded"),
-                Ok(Err(e)) => tracing::error!(error = %bourg::error_chain(&e), "reload failed; keeping the current layers"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %bourg::error_chain(&e), "reload failed; keeping the current layers")
+                }
                 Err(e) => tracing::error!(error = %e, "reload task failed"),
             }
         }

@@ -42,7 +42,10 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
         "type": "background",
         "paint": {"background-color": "#f4f1ea"}
     })];
-    let bounds = catalog.layers().filter_map(|l| l.bounds).reduce(|a, b| a.union(&b));
+    let bounds = catalog
+        .layers()
+        .filter_map(|l| l.bounds)
+        .reduce(|a, b| a.union(&b));
     for (i, layer) in layers.iter().enumerate() {
         let id = layer.id();
         let colour = PALETTE[i % PALETTE.len()];

@@ -43,7 +43,9 @@ fn resolve(catalog: &Catalog, list: &str) -> Result<Vec<Arc<Layer>>, AppError> {
             )));
         }
         if layers.iter().any(|l| l.id() == id) {
-            return Err(AppError::BadRequest(format!("layer {id:?} is listed twice")));
+            return Err(AppError::BadRequest(format!(
+                "layer {id:?} is listed twice"
+            )));
         }
         layers.push(Arc::clone(catalog.layer(id)?));
     }
@@ -84,7 +86,11 @@ async fn get_tile(
         })
     })
     .await?;
-    Ok(respond(&rendered, &headers, &state.settings.tile_cache_control))
+    Ok(respond(
+        &rendered,
+        &headers,
+        &state.settings.tile_cache_control,
+    ))
 }
 
 fn respond(rendered: &Rendered, headers: &HeaderMap, cache_control: &str) -> Response {
@@ -172,7 +178,9 @@ pub(crate) fn tilejson(layers: &[Arc<Layer>], list: &str, base: &str) -> Json_ {
             east: 180.0,
             north: 85.051_128_779_806_59,
         });
-    let center_zoom = minzoom.max(((maxzoom as u16 + minzoom as u16) / 2) as u8).min(maxzoom);
+    let center_zoom = minzoom
+        .max(((maxzoom as u16 + minzoom as u16) / 2) as u8)
+        .min(maxzoom);
     let center = [
         (bounds.west + bounds.east) / 2.0,
         (bounds.south + bounds.north) / 2.0,
@@ -266,7 +274,10 @@ mod tests {
 
     #[test]
     fn gzip_negotiation() {
-        assert!(accepts_gzip(&headers(&[("accept-encoding", "br, gzip;q=0.8")])));
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "br, gzip;q=0.8"
+        )])));
         assert!(accepts_gzip(&headers(&[("accept-encoding", "*")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "br")])));
@@ -276,15 +287,27 @@ mod tests {
     #[test]
     fn etag_matching() {
         let etag = "\"abc-1\"";
-        assert!(matches_etag(&headers(&[("if-none-match", "\"x\", \"abc-1\"")]), etag));
-        assert!(matches_etag(&headers(&[("if-none-match", "W/\"abc-1\"")]), etag));
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "\"x\", \"abc-1\"")]),
+            etag
+        ));
+        assert!(matches_etag(
+            &headers(&[("if-none-match", "W/\"abc-1\"")]),
+            etag
+        ));
         assert!(matches_etag(&headers(&[("if-none-match", "*")]), etag));
-        assert!(!matches_etag(&headers(&[("if-none-match", "\"abc-2\"")]), etag));
+        assert!(!matches_etag(
+            &headers(&[("if-none-match", "\"abc-2\"")]),
+            etag
+        ));
     }
 
     #[test]
     fn base_url_from_forwarded_headers() {
-        assert_eq!(base_url(&headers(&[("host", "example.fr:8080")])), "http://example.fr:8080");
+        assert_eq!(
+            base_url(&headers(&[("host", "example.fr:8080")])),
+            "http://example.fr:8080"
+        );
         assert_eq!(
             base_url(&headers(&[
                 ("host", "internal:8080"),
@@ -293,7 +316,10 @@ mod tests {
             ])),
             "https://carte.example.fr"
         );
-        assert_eq!(base_url(&headers(&[("host", "evil.fr/<script>")])), "http://localhost");
+        assert_eq!(
+            base_url(&headers(&[("host", "evil.fr/<script>")])),
+            "http://localhost"
+        );
         assert_eq!(base_url(&HeaderMap::new()), "http://localhost");
     }
 }

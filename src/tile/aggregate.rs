@@ -41,7 +41,12 @@ pub fn aggregate(
     let transform = TileTransform::new(tile, EXTENT);
     let sum_index: Vec<(usize, PropType)> = sums
         .iter()
-        .filter_map(|s| Some((layer.property_index(s)?, layer.schema.get(layer.property_index(s)?)?.ty)))
+        .filter_map(|s| {
+            Some((
+                layer.property_index(s)?,
+                layer.schema.get(layer.property_index(s)?)?.ty,
+            ))
+        })
         .collect();
     let lo = -f64::from(margin);
     let hi = f64::from(EXTENT + margin);

@@ -42,7 +42,8 @@ impl Rendered {
         let gzip = if body.is_empty() {
             Vec::new()
         } else {
-            let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 2), Compression::default());
+            let mut encoder =
+                GzEncoder::new(Vec::with_capacity(body.len() / 2), Compression::default());
             // Writing to a Vec cannot fail.
             let _ = encoder.write_all(&body);
             encoder.finish().unwrap_or_default()
@@ -88,7 +89,8 @@ impl TileCache {
     /// The cached tile, or renders, stores and returns it. Concurrent requests for the same
     /// missing tile render it once.
     pub fn get_or_render(&self, key: TileKey, render: impl FnOnce() -> Vec<u8>) -> Arc<Rendered> {
-        self.cache.get_with(key, || Arc::new(Rendered::new(render())))
+        self.cache
+            .get_with(key, || Arc::new(Rendered::new(render())))
     }
 
     /// Drops every cached tile that involves one of these layers.
@@ -149,7 +151,8 @@ mod tests {
         assert_eq!(a.etag, b.etag);
         assert_ne!(a.etag, Rendered::new(b"tilf".to_vec()).etag);
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&a.gzip[..]), &mut out).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&a.gzip[..]), &mut out)
+            .unwrap();
         assert_eq!(out, b"tile");
     }
 }

@@ -185,7 +185,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const B: ClipBox = ClipBox { min: 0.0, max: 10.0 };
+    const B: ClipBox = ClipBox {
+        min: 0.0,
+        max: 10.0,
+    };
 
     fn c(x: f64, y: f64) -> Coord<f64> {
         Coord { x, y }
@@ -215,7 +218,13 @@ mod tests {
     fn line_leaving_and_reentering_gives_two_parts() {
         let line = [c(1.0, 1.0), c(15.0, 1.0), c(15.0, 5.0), c(1.0, 5.0)];
         let parts = clip_line(&line, B);
-        assert_eq!(parts, vec![vec![c(1.0, 1.0), c(10.0, 1.0)], vec![c(10.0, 5.0), c(1.0, 5.0)]]);
+        assert_eq!(
+            parts,
+            vec![
+                vec![c(1.0, 1.0), c(10.0, 1.0)],
+                vec![c(10.0, 5.0), c(1.0, 5.0)]
+            ]
+        );
     }
 
     proptest! {

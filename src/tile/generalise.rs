@@ -124,7 +124,12 @@ impl Generaliser {
     }
 
     fn polygon(&self, p: &geo::Polygon<f64>, out: &mut Vec<Vec<Vec<TilePoint>>>) {
-        let exterior: Vec<Coord<f64>> = p.exterior().0.iter().map(|&c| self.transform.apply(c)).collect();
+        let exterior: Vec<Coord<f64>> = p
+            .exterior()
+            .0
+            .iter()
+            .map(|&c| self.transform.apply(c))
+            .collect();
         let Some((lo, hi)) = extent(&exterior) else {
             return;
         };
@@ -139,7 +144,11 @@ impl Generaliser {
                 .map(|r| r.0.iter().map(|&c| self.transform.apply(c)).collect()),
         );
         for ring in rings {
-            let ring = if inside { ring } else { clip_ring(&ring, self.clip) };
+            let ring = if inside {
+                ring
+            } else {
+                clip_ring(&ring, self.clip)
+            };
             if ring.len() < 3 {
                 continue;
             }
@@ -250,8 +259,20 @@ mod tests {
     fn polygon_rings_get_mvt_winding_whatever_the_input() {
         let (g, t) = unit();
         // Exterior given with negative area, hole with positive: both must be flipped.
-        let square = [(100.0, 100.0), (100.0, 200.0), (200.0, 200.0), (200.0, 100.0), (100.0, 100.0)];
-        let hole = [(120.0, 120.0), (180.0, 120.0), (180.0, 180.0), (120.0, 180.0), (120.0, 120.0)];
+        let square = [
+            (100.0, 100.0),
+            (100.0, 200.0),
+            (200.0, 200.0),
+            (200.0, 100.0),
+            (100.0, 100.0),
+        ];
+        let hole = [
+            (120.0, 120.0),
+            (180.0, 120.0),
+            (180.0, 180.0),
+            (120.0, 180.0),
+            (120.0, 120.0),
+        ];
         let out = g.geometry(&mercator_polygon(&t, &[&square, &hole]));
         let TileGeometry::Polygons(polys) = &out[0] else {
             panic!("{out:?}")
@@ -265,7 +286,13 @@ mod tests {
     #[test]
     fn bow_tie_is_split_into_valid_parts() {
         let (g, t) = unit();
-        let bow = [(0.0, 0.0), (100.0, 100.0), (100.0, 0.0), (0.0, 100.0), (0.0, 0.0)];
+        let bow = [
+            (0.0, 0.0),
+            (100.0, 100.0),
+            (100.0, 0.0),
+            (0.0, 100.0),
+            (0.0, 0.0),
+        ];
         let out = g.geometry(&mercator_polygon(&t, &[&bow]));
         let TileGeometry::Polygons(polys) = &out[0] else {
             panic!("{out:?}")
@@ -279,9 +306,20 @@ mod tests {
     #[test]
     fn polygon_outside_the_buffer_vanishes_and_edges_clip() {
         let (g, t) = unit();
-        let far = [(5000.0, 5000.0), (5100.0, 5000.0), (5100.0, 5100.0), (5000.0, 5000.0)];
+        let far = [
+            (5000.0, 5000.0),
+            (5100.0, 5000.0),
+            (5100.0, 5100.0),
+            (5000.0, 5000.0),
+        ];
         assert!(g.geometry(&mercator_polygon(&t, &[&far])).is_empty());
-        let big = [(-1000.0, -1000.0), (9000.0, -1000.0), (9000.0, 9000.0), (-1000.0, 9000.0), (-1000.0, -1000.0)];
+        let big = [
+            (-1000.0, -1000.0),
+            (9000.0, -1000.0),
+            (9000.0, 9000.0),
+            (-1000.0, 9000.0),
+            (-1000.0, -1000.0),
+        ];
         let out = g.geometry(&mercator_polygon(&t, &[&big]));
         let TileGeometry::Polygons(polys) = &out[0] else {
             panic!("{out:?}")
@@ -304,7 +342,10 @@ mod tests {
         let (g, t) = unit();
         let inside = Geometry::Point(t.invert(Coord { x: -60.0, y: 10.0 }).into());
         let outside = Geometry::Point(t.invert(Coord { x: -70.0, y: 10.0 }).into());
-        assert_eq!(g.geometry(&inside), vec![TileGeometry::Points(vec![[-60, 10]])]);
+        assert_eq!(
+            g.geometry(&inside),
+            vec![TileGeometry::Points(vec![[-60, 10]])]
+        );
         assert!(g.geometry(&outside).is_empty());
     }
 }

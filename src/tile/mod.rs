@@ -131,12 +131,8 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
         }
         Drawn::Features { tolerance } => {
             let buffer = layer.config.tiles.buffer;
-            let generaliser = Generaliser::new(
-                TileTransform::new(tile, EXTENT),
-                EXTENT,
-                buffer,
-                tolerance,
-            );
+            let generaliser =
+                Generaliser::new(TileTransform::new(tile, EXTENT), EXTENT, buffer, tolerance);
             let names: Vec<&str> = layer.schema.iter().map(|p| p.name.as_str()).collect();
             for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
                 for part in generaliser.geometry(&feature.mercator) {

@@ -275,7 +275,10 @@ mod tests {
     fn spec_example_polygon_commands() {
         // MVT 2.1 §4.3.5.3: polygon (3,6) (8,12) (20,34) → 9 6 12 18 10 12 24 44 15.
         let g = TileGeometry::Polygons(vec![vec![vec![[3, 6], [8, 12], [20, 34]]]]);
-        assert_eq!(encode_geometry(&g).1, vec![9, 6, 12, 18, 10, 12, 24, 44, 15]);
+        assert_eq!(
+            encode_geometry(&g).1,
+            vec![9, 6, 12, 18, 10, 12, 24, 44, 15]
+        );
     }
 
     #[test]

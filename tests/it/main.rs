@@ -6,3 +6,5 @@ mod demo;
 mod errors;
 mod http;
 mod load;
+mod tile_http;
+mod tiles;
