@@ -304,6 +304,32 @@ async fn gdal_mvt_driver_opens_a_served_tile() {
     );
 }
 
+/// MapLibre's own style validator (`gl-style-validate` from `@maplibre/maplibre-gl-style-spec`,
+/// installed in `web/node_modules` by `make test`) accepts the served style.
+#[tokio::test]
+async fn style_passes_the_maplibre_validator() {
+    let app = app(demo());
+    let (status, style) = get_json(&app, "/style.json").await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("style.json");
+    std::fs::write(&path, style.to_string()).expect("write style");
+    let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("web/node_modules/@maplibre/maplibre-gl-style-spec/dist/gl-style-validate.mjs");
+    assert!(validator.exists(), "run `make test` (it installs web/node_modules)");
+    let output = std::process::Command::new("node")
+        .arg(&validator)
+        .arg(&path)
+        .output()
+        .expect("node");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[test]
 fn reload_empties_the_cache_of_changed_layers_only() {
     let dir = LayerDir::new();
