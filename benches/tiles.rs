@@ -30,12 +30,16 @@ impl Lcg {
 /// Writes a layer folder with a one-million-point CSV layer aggregated below z12.
 fn national_points(dir: &Path) {
     let mut rng = Lcg(0x5eed);
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(dir.join("points.csv")).expect("csv"));
+    let mut csv =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("points.csv")).expect("csv"));
     writeln!(csv, "lon,lat,logements").expect("write");
     for i in 0..POINTS {
         // A third of the points within ~20 km of Lens, the rest over the country.
         let (lon, lat) = if i % 3 == 0 {
-            (2.83 + (rng.next() - 0.5) * 0.5, 50.43 + (rng.next() - 0.5) * 0.3)
+            (
+                2.83 + (rng.next() - 0.5) * 0.5,
+                50.43 + (rng.next() - 0.5) * 0.3,
+            )
         } else {
             (-4.5 + 12.5 * rng.next(), 42.5 + 8.5 * rng.next())
         };
@@ -51,15 +55,22 @@ fn national_points(dir: &Path) {
 }
 
 fn bench_demo_tiles(c: &mut Criterion) {
-    let catalog = Catalog::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers"))).expect("demo");
+    let catalog =
+        Catalog::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers"))).expect("demo");
     let communes = catalog.get("communes").expect("communes").as_ref();
     let all: Vec<&bourg::layer::Layer> = catalog.layers().map(|l| l.as_ref()).collect();
     let lens14 = TileCoord::containing(2.8319, 50.4322, 14);
     let lens10 = TileCoord::containing(2.8319, 50.4322, 10);
     let lens7 = TileCoord::containing(2.8319, 50.4322, 7);
-    c.bench_function("tile/demo_all_layers_z14_lens", |b| b.iter(|| black_box(render(&all, lens14))));
-    c.bench_function("tile/demo_all_layers_z10_lens", |b| b.iter(|| black_box(render(&all, lens10))));
-    c.bench_function("tile/communes_z7_lens", |b| b.iter(|| black_box(render_layer(communes, lens7))));
+    c.bench_function("tile/demo_all_layers_z14_lens", |b| {
+        b.iter(|| black_box(render(&all, lens14)))
+    });
+    c.bench_function("tile/demo_all_layers_z10_lens", |b| {
+        b.iter(|| black_box(render(&all, lens10)))
+    });
+    c.bench_function("tile/communes_z7_lens", |b| {
+        b.iter(|| black_box(render_layer(communes, lens7)))
+    });
 }
 
 fn bench_national_points(c: &mut Criterion) {
@@ -73,7 +84,11 @@ fn bench_national_points(c: &mut Criterion) {
     group.finish();
     let catalog = Catalog::load(dir.path()).expect("loads");
     let points = catalog.get("points").expect("points").as_ref();
-    for (name, z) in [("z14_lens_points", 14), ("z10_lens_cells", 10), ("z5_aggregated", 5)] {
+    for (name, z) in [
+        ("z14_lens_points", 14),
+        ("z10_lens_cells", 10),
+        ("z5_aggregated", 5),
+    ] {
         let tile = TileCoord::containing(2.8319, 50.4322, z);
         let size = render_layer(points, tile).map_or(0, |t| t.bytes.len());
         eprintln!("national_points/{name}: {size} bytes");

@@ -316,7 +316,10 @@ async fn style_passes_the_maplibre_validator() {
     std::fs::write(&path, style.to_string()).expect("write style");
     let validator = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("web/node_modules/@maplibre/maplibre-gl-style-spec/dist/gl-style-validate.mjs");
-    assert!(validator.exists(), "run `make test` (it installs web/node_modules)");
+    assert!(
+        validator.exists(),
+        "run `make test` (it installs web/node_modules)"
+    );
     let output = std::process::Command::new("node")
         .arg(&validator)
         .arg(&path)
