@@ -7,7 +7,7 @@ CARGO_TARGET_DIR ?= $(HOME)/.cache/bourg-target
 export CARGO_TARGET_DIR
 BOURG_ADDR ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libgdal-dev gdal-bin pkg-config
+APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl
 
 .PHONY: run test setup system-deps rust-components web-deps build check bench
 

@@ -15,6 +15,7 @@ pub mod error;
 pub mod index;
 pub mod layer;
 pub mod mercator;
+pub mod ogc;
 pub mod tile;
 
 mod api;

@@ -24,8 +24,10 @@ pub fn router(state: AppState) -> Router {
         .merge(layers::routes())
         .merge(tiles::routes())
         .merge(style::routes())
+        .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web)
+        .layer(cors())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -54,6 +56,20 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
         .or_else(|| first("host").filter(host_ok))
         .unwrap_or("localhost");
     format!("{proto}://{host}")
+}
+
+/// Any origin may read the public data (GET, HEAD); the headers clients need are exposed.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(tower_http::cors::Any)
+        .expose_headers([
+            header::ETAG,
+            header::CONTENT_ENCODING,
+            HeaderName::from_static("content-crs"),
+        ])
 }
 
 async fn not_found(uri: Uri) -> impl IntoResponse {

@@ -6,5 +6,6 @@ mod demo;
 mod errors;
 mod http;
 mod load;
+mod ogc_gdal;
 mod tile_http;
 mod tiles;

@@ -124,3 +124,35 @@ pub fn error_description(body: &serde_json::Value) -> String {
 pub fn chain(e: &bourg::CatalogError) -> String {
     bourg::error_chain(e)
 }
+
+/// Serves the router on a free loopback port for clients that need a socket (GDAL, node).
+/// The server runs until the test's runtime ends.
+pub async fn serve(catalog: Catalog) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let app = app(catalog);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+/// Runs a command off the async runtime and returns (success, stdout, stderr).
+pub async fn run(program: &str, args: Vec<String>) -> (bool, String, String) {
+    let program = program.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(&program)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e} (installed by `make test`)"));
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("command task")
+}
