@@ -6,6 +6,7 @@ mod demo;
 mod errors;
 mod http;
 mod load;
+mod ogc;
 mod ogc_gdal;
 mod tile_http;
 mod tiles;
