@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 
 use crate::config::{self, ConfigError, LayerConfig};
-use crate::layer::{load_layer, Layer, LoadError};
+use crate::layer::{load_layer_with, Layer, LoadError};
 
 /// Why the catalogue could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +34,9 @@ fn list_errors(errors: &[LoadError]) -> String {
     }
 }
 
-/// What a layer was loaded from: each file's path, length and modification time. A layer whose
-/// fingerprint is unchanged is reused on reload.
+/// What a layer was loaded from: each file's path, length and modification time (for a totals
+/// layer, those of the layer it sums too). A layer whose fingerprint is unchanged is reused on
+/// reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint(Vec<(PathBuf, u64, Option<std::time::SystemTime>)>);
 
@@ -95,41 +96,58 @@ impl Catalog {
         crate::init_gdal();
         let started = Instant::now();
         let configs = config::load_dir(dir)?;
-        let fingerprints: Vec<Fingerprint> = configs.iter().map(Fingerprint::of).collect();
-        let reusable = |i: usize| -> Option<Arc<Layer>> {
+        let mut fingerprints: IndexMap<String, Fingerprint> = configs
+            .iter()
+            .map(|c| (c.id.clone(), Fingerprint::of(c)))
+            .collect();
+        // A totals layer changes when the layer it sums changes.
+        for c in &configs {
+            if let Some(t) = &c.totals {
+                if let Some(base) = fingerprints.get(&t.layer).cloned() {
+                    if let Some(own) = fingerprints.get_mut(&c.id) {
+                        own.0.extend(base.0);
+                    }
+                }
+            }
+        }
+        let reusable = |c: &LayerConfig| -> Option<Arc<Layer>> {
             let old = old?;
-            let id = &configs[i].id;
-            (old.fingerprints.get(id) == Some(&fingerprints[i]))
-                .then(|| old.layers.get(id).cloned())
+            (old.fingerprints.get(&c.id) == fingerprints.get(&c.id))
+                .then(|| old.layers.get(&c.id).cloned())
                 .flatten()
         };
-        let to_load: Vec<LayerConfig> = (0..configs.len())
-            .filter(|&i| reusable(i).is_none())
-            .map(|i| configs[i].clone())
-            .collect();
-        let mut loaded = load_parallel(&to_load).into_iter();
-        let mut layers = IndexMap::new();
+        let mut loaded: IndexMap<String, Arc<Layer>> = IndexMap::new();
         let mut changed = Vec::new();
         let mut errors = Vec::new();
-        for (i, config) in configs.iter().enumerate() {
-            let layer = match reusable(i) {
-                Some(layer) => layer,
-                None => match loaded.next() {
-                    Some(Ok(layer)) => {
-                        changed.push(config.id.clone());
-                        Arc::new(layer)
+        // Phase 1: every layer but totals, in parallel; phase 2: totals, over phase 1's layers.
+        for phase in [false, true] {
+            let mut to_load: Vec<LayerConfig> = Vec::new();
+            for c in configs.iter().filter(|c| c.totals.is_some() == phase) {
+                match reusable(c) {
+                    Some(layer) => {
+                        loaded.insert(c.id.clone(), layer);
                     }
-                    Some(Err(e)) => {
-                        errors.push(e);
-                        continue;
+                    None => to_load.push(c.clone()),
+                }
+            }
+            for result in load_parallel(&to_load, &loaded) {
+                match result {
+                    Ok(layer) => {
+                        changed.push(layer.id().to_owned());
+                        loaded.insert(layer.id().to_owned(), Arc::new(layer));
                     }
-                    None => continue,
-                },
-            };
-            layers.insert(config.id.clone(), layer);
+                    Err(e) => errors.push(e),
+                }
+            }
         }
         if !errors.is_empty() {
             return Err(CatalogError::Load(errors));
+        }
+        let mut layers = IndexMap::new();
+        for c in &configs {
+            if let Some(layer) = loaded.swap_remove(&c.id) {
+                layers.insert(c.id.clone(), layer);
+            }
         }
         if let Some(old) = old {
             changed.extend(
@@ -139,11 +157,6 @@ impl Catalog {
                     .cloned(),
             );
         }
-        let fingerprints = configs
-            .iter()
-            .map(|c| c.id.clone())
-            .zip(fingerprints)
-            .collect();
         Ok((
             Self {
                 layers,
@@ -185,8 +198,12 @@ impl Catalog {
     }
 }
 
-/// Loads the layers on as many threads as there are cores, keeping the configuration order.
-fn load_parallel(configs: &[LayerConfig]) -> Vec<Result<Layer, LoadError>> {
+/// Loads the layers on as many threads as there are cores, keeping the configuration order;
+/// `[totals]` layers find the layer they sum in `loaded` (it must be grouped).
+fn load_parallel(
+    configs: &[LayerConfig],
+    loaded: &IndexMap<String, Arc<Layer>>,
+) -> Vec<Result<Layer, LoadError>> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(configs.len())
@@ -202,7 +219,13 @@ fn load_parallel(configs: &[LayerConfig]) -> Vec<Result<Layer, LoadError>> {
                         let Some(config) = configs.get(i) else {
                             break;
                         };
-                        let result = load_layer(config);
+                        let base = config
+                            .totals
+                            .as_ref()
+                            .and_then(|t| loaded.get(&t.layer))
+                            .filter(|l| l.config.group.is_some())
+                            .map(|l| l.as_ref());
+                        let result = load_layer_with(config, base);
                         if let Ok(layer) = &result {
                             tracing::info!(
                                 layer = %layer.id(),

@@ -198,20 +198,28 @@ fn check(layers: PathBuf) -> anyhow::Result<()> {
                 println!("      {example}");
             }
         }
-        for join in &r.joins {
+        if r.grouped_rows > 0 {
             println!(
-                "    join {}: {} rows, {} features matched, {} unmatched features, {} unmatched rows{}",
-                join.table,
-                join.rows,
-                join.matched,
-                join.unmatched_features,
-                join.unmatched_rows,
-                if join.unmatched_keys.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", join.unmatched_keys.join(", "))
-                }
+                "    {} rows grouped into {} features",
+                r.grouped_rows, r.features
             );
+        }
+        for join in &r.joins {
+            let mut line = format!(
+                "    join {}: {} rows, {} features matched, {} unmatched features",
+                join.table, join.rows, join.matched, join.unmatched_features
+            );
+            if join.dropped_features > 0 {
+                line.push_str(" (dropped: the join is required)");
+            }
+            if join.duplicate_keys.count > 0 {
+                line.push_str(&format!(", {} repeated keys", join.duplicate_keys.count));
+            }
+            line.push_str(&format!(", {} unmatched keys", join.unmatched_rows));
+            if !join.unmatched_keys.is_empty() {
+                line.push_str(&format!(" ({})", join.unmatched_keys.join(", ")));
+            }
+            println!("{line}");
         }
     }
     println!(

@@ -69,3 +69,4 @@ filter_csv("ort_conventions_communes.csv", "ort_conventions_62_25.csv", "insee_c
 filter_csv("cartofriches_sites_2023.csv", "cartofriches_sites_62_25_2023.csv", "insee_com")
 filter_csv("lovac_vacance_longue_communes_2021.csv", "lovac_communes_62_25_2021.csv", "insee_com")
 filter_csv("zonage_abc_communes.csv", "zonage_abc_62_25.csv", "insee_com")
+filter_csv("qpv2024_communes.csv", "qpv2024_communes_62_25.csv", "insee_com")

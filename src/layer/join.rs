@@ -1,10 +1,12 @@
 //! Attribute joins: a table (CSV or any OGR layer) adds properties to a layer's features by key,
-//! e.g. LOVAC vacancy per INSEE code onto commune polygons.
+//! e.g. LOVAC vacancy per INSEE code onto commune polygons. Totals of a grouped layer attach the
+//! same way (see `totals`).
 //!
-//! Nothing is dropped silently: features without a row, rows without a feature (such as INSEE
-//! codes that merged away) and duplicate keys are all counted and listed in the [`JoinReport`].
+//! Nothing is dropped silently: features without a row (dropped when the join is `required`),
+//! rows without a feature (such as INSEE codes that merged away) and repeated keys are all counted
+//! and listed in the [`JoinReport`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use gdal::vector::LayerAccess;
 use serde::Serialize;
@@ -12,7 +14,7 @@ use serde::Serialize;
 use super::source::{self, SourceError};
 use super::value::{self, Value};
 use super::{Feature, Tally};
-use crate::config::JoinConfig;
+use crate::config::{Duplicates, JoinConfig};
 
 /// How many unmatched keys a report lists.
 const LISTED_KEYS: usize = 50;
@@ -20,7 +22,7 @@ const LISTED_KEYS: usize = 50;
 /// What a join found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct JoinReport {
-    /// The table, as written in the layer file.
+    /// The table, as written in the layer file (or `layer <id>` for totals).
     pub table: String,
     /// Rows read from the table.
     pub rows: u64,
@@ -28,27 +30,28 @@ pub struct JoinReport {
     pub matched: u64,
     /// Features whose key is in no row (their joined properties are null).
     pub unmatched_features: u64,
-    /// Rows whose key matches no feature, with the first keys listed.
+    /// Of those, the features dropped because the join is required.
+    pub dropped_features: u64,
+    /// Distinct keys of the table that match no feature.
     pub unmatched_rows: u64,
-    /// The first unmatched row keys, sorted.
+    /// The first unmatched keys, sorted.
     pub unmatched_keys: Vec<String>,
     /// Rows with an empty key.
     pub empty_keys: u64,
-    /// Rows whose key repeats an earlier row's (the first row wins).
+    /// Rows whose key repeats an earlier row's: ignored (`first`) or merged (`concat`).
     pub duplicate_keys: Tally,
     /// Per property: values that could not be converted and became null.
-    pub invalid_values: std::collections::BTreeMap<String, Tally>,
+    pub invalid_values: BTreeMap<String, Tally>,
 }
 
-/// Adds the join's properties to every feature, matching `features[i].properties[on]`.
+/// Rows of a table by key.
+pub type Rows = HashMap<String, Vec<Value>>;
+
+/// Reads the join's table into rows by key.
 ///
 /// # Errors
 /// When the table cannot be opened or lacks the key or a configured column.
-pub fn apply(
-    join: &JoinConfig,
-    on: usize,
-    features: &mut [Feature],
-) -> Result<JoinReport, SourceError> {
+pub fn read_table(join: &JoinConfig) -> Result<(Rows, JoinReport), SourceError> {
     let opened = source::open(&join.source)?;
     let mut layer = opened.layer(join.source.layer.as_deref())?;
     let key_column = source::column_indexes(&layer, [join.key.as_str()])?[0];
@@ -57,7 +60,7 @@ pub fn apply(
         table: join.source.path_written.clone(),
         ..JoinReport::default()
     };
-    let mut rows: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut rows: Rows = HashMap::new();
     for (n, row) in layer.features().enumerate() {
         report.rows += 1;
         let key = row
@@ -68,12 +71,6 @@ pub fn apply(
             .unwrap_or_default();
         if key.is_empty() {
             report.empty_keys += 1;
-            continue;
-        }
-        if rows.contains_key(&key) {
-            report
-                .duplicate_keys
-                .add(format!("row {}: key {key:?} repeats an earlier row", n + 1));
             continue;
         }
         let mut values = Vec::with_capacity(columns.len());
@@ -92,11 +89,49 @@ pub fn apply(
                 }
             }
         }
-        rows.insert(key, values);
+        match rows.get_mut(&key) {
+            None => {
+                rows.insert(key, values);
+            }
+            Some(existing) => {
+                report
+                    .duplicate_keys
+                    .add(format!("row {}: key {key:?} repeats an earlier row", n + 1));
+                if join.duplicates == Duplicates::Concat {
+                    merge(existing, values);
+                }
+            }
+        }
     }
+    Ok((rows, report))
+}
+
+/// Joins text values (each distinct one once); other values keep the first.
+fn merge(existing: &mut [Value], more: Vec<Value>) {
+    for (slot, v) in existing.iter_mut().zip(more) {
+        match (&*slot, v) {
+            (Value::String(a), Value::String(b)) if !a.split(", ").any(|part| part == &*b) => {
+                *slot = Value::String(format!("{a}, {b}").into());
+            }
+            (Value::Null, v) => *slot = v,
+            _ => {}
+        }
+    }
+}
+
+/// Appends each row's values to the features whose property `on` holds its key (nulls when
+/// none), keeps only matched features when `required`, and completes the report.
+pub fn attach(
+    rows: &Rows,
+    width: usize,
+    on: usize,
+    features: &mut Vec<Feature>,
+    required: bool,
+    report: &mut JoinReport,
+) {
     let mut used: HashMap<&str, bool> = rows.keys().map(|k| (k.as_str(), false)).collect();
-    let nulls = vec![Value::Null; columns.len()];
-    for feature in features.iter_mut() {
+    let nulls = vec![Value::Null; width];
+    features.retain_mut(|feature| {
         let key = feature.properties.get(on).and_then(Value::as_key);
         let found = key.as_deref().and_then(|k| rows.get_key_value(k.trim()));
         let added = match found {
@@ -109,13 +144,18 @@ pub fn apply(
             }
             None => {
                 report.unmatched_features += 1;
+                if required {
+                    report.dropped_features += 1;
+                    return false;
+                }
                 &nulls
             }
         };
         let mut properties = std::mem::take(&mut feature.properties).into_vec();
         properties.extend(added.iter().cloned());
         feature.properties = properties.into_boxed_slice();
-    }
+        true
+    });
     let mut unmatched: Vec<&str> = used
         .into_iter()
         .filter_map(|(k, used)| (!used).then_some(k))
@@ -127,5 +167,25 @@ pub fn apply(
         .take(LISTED_KEYS)
         .map(str::to_owned)
         .collect();
+}
+
+/// Reads the join's table and attaches it.
+///
+/// # Errors
+/// As [`read_table`].
+pub fn apply(
+    join: &JoinConfig,
+    on: usize,
+    features: &mut Vec<Feature>,
+) -> Result<JoinReport, SourceError> {
+    let (rows, mut report) = read_table(join)?;
+    attach(
+        &rows,
+        join.properties.len(),
+        on,
+        features,
+        join.required,
+        &mut report,
+    );
     Ok(report)
 }

@@ -12,6 +12,7 @@ use gdal::spatial_ref::CoordTransform;
 use gdal::vector::{Geometry as GdalGeometry, LayerAccess};
 use geo::{BoundingRect, Coord, CoordsIter, Geometry};
 
+use super::group::Grouper;
 use super::join;
 use super::source::{self, GdalMessage, SourceError};
 use super::value::{self, Value};
@@ -21,12 +22,20 @@ use crate::config::LayerConfig;
 use crate::index::SpatialIndex;
 use crate::mercator;
 
-/// Loads one layer: reads, validates, reprojects, joins and indexes its features.
+/// Loads one layer: reads, validates, reprojects, groups, joins and indexes its features.
 ///
 /// # Errors
 /// When the source or a joined table cannot be opened, lacks a configured column, or has no
 /// usable CRS. Bad features are not errors: they are counted in the report.
 pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
+    load_layer_with(config, None)
+}
+
+/// Loads one layer; a `[totals]` layer needs the layer it sums (`base`).
+///
+/// # Errors
+/// As [`load_layer`], and when `base` is missing or lacks the summed properties.
+pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Layer, LoadError> {
     let started = Instant::now();
     let source_error = |kind| LoadError::new(config, "source", &config.source.path_written, kind);
     let (mut features, mut report) = read_features(config).map_err(source_error)?;
@@ -38,6 +47,14 @@ pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
             ty: *ty,
         })
         .collect();
+    if let Some(group) = &config.group {
+        schema.extend(
+            group
+                .properties()
+                .into_iter()
+                .map(|(name, ty)| Property { name, ty }),
+        );
+    }
     for join_config in &config.joins {
         let on = config
             .properties
@@ -47,10 +64,23 @@ pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
             LoadError::new(config, "join", &join_config.source.path_written, kind)
         })?;
         report.joins.push(join_report);
-        schema.extend(join_config.properties.iter().map(|(name, ty)| Property {
-            name: name.clone(),
-            ty: *ty,
-        }));
+        schema.extend(
+            join_config
+                .property_names()
+                .into_iter()
+                .zip(join_config.properties.values())
+                .map(|(name, ty)| Property { name, ty: *ty }),
+        );
+    }
+    if let Some(totals) = &config.totals {
+        let on = config
+            .properties
+            .get_index_of(&totals.on)
+            .unwrap_or_default();
+        let (report_totals, added) = super::totals::apply(totals, base, on, &mut features)
+            .map_err(|kind| LoadError::new(config, "totals of layer", &totals.layer, kind))?;
+        report.joins.push(report_totals);
+        schema.extend(added);
     }
     let envelopes: Vec<_> = features
         .iter()
@@ -103,6 +133,10 @@ fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), Sou
         None => layer.spatial_ref().ok_or(SourceError::NoCrs)?,
     };
     let transform = crate::crs::to_wgs84(&srs).map_err(|e| SourceError::Transform((&e).into()))?;
+    let mut grouper = match &config.group {
+        Some(g) => Some(Grouper::new(g, &layer)?),
+        None => None,
+    };
     let mut reader = Reader {
         config,
         transform,
@@ -117,6 +151,20 @@ fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), Sou
             csv: config.source.is_csv(),
             n,
         };
+        // A row of an existing group only adds to its counts.
+        let group_row = grouper.as_ref().map(|g| {
+            let values = g.read(&feature);
+            (g.key(&values), values)
+        });
+        if let (Some(g), Some((key, values))) = (grouper.as_mut(), group_row.as_ref()) {
+            if let Some(i) = g.existing(key) {
+                g.count(i, values);
+                // The residence keeps its first row's values, but a malformed later row is
+                // still reported with its line.
+                reader.properties(&feature, position);
+                continue;
+            }
+        }
         let Some(wgs84) = reader.geometry(&feature, position) else {
             continue;
         };
@@ -130,6 +178,14 @@ fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), Sou
             mercator,
             properties,
         });
+        if let (Some(g), Some((key, values))) = (grouper.as_mut(), group_row) {
+            let i = features.len() - 1;
+            g.insert(key, i);
+            g.count(i, &values);
+        }
+    }
+    if let Some(g) = grouper {
+        reader.report.grouped_rows = g.finish(&mut features);
     }
     Ok((features, reader.report))
 }

@@ -4,9 +4,11 @@
 //! as the source file and configuration do not change. Each feature keeps its geometry twice:
 //! in WGS84 longitude/latitude (for GeoJSON output) and in Web Mercator metres (for tiles).
 
+mod group;
 mod join;
 mod load;
 mod source;
+mod totals;
 mod value;
 
 use std::collections::BTreeMap;
@@ -16,7 +18,7 @@ use geo::Geometry;
 use serde::Serialize;
 
 pub use join::JoinReport;
-pub use load::load_layer;
+pub use load::{load_layer, load_layer_with};
 pub use source::{GdalMessage, SourceError};
 pub use value::{parse_float, Value};
 
@@ -123,7 +125,9 @@ pub struct LoadReport {
     pub repaired: Tally,
     /// Per property: values that could not be converted to its type and became null.
     pub invalid_values: BTreeMap<String, Tally>,
-    /// One report per joined table.
+    /// Rows counted into groups (grouped layers: the rows behind the features).
+    pub grouped_rows: u64,
+    /// One report per joined table, then one for totals.
     pub joins: Vec<JoinReport>,
     /// Time spent loading, in milliseconds.
     pub load_ms: f64,

@@ -57,6 +57,19 @@ pub enum SourceError {
     /// The file's CRS or the configured one is not usable.
     #[error("CRS {0:?} is not usable")]
     Crs(String, #[source] GdalMessage),
+    /// A `[totals]` layer names a layer that is not in the catalogue (or is not grouped).
+    #[error("layer {0:?} is not a grouped layer of the catalogue")]
+    UnknownLayer(String),
+    /// A `[totals]` layer names a property the summed layer does not have.
+    #[error("layer {layer:?} has no property {name:?} (properties: {available})")]
+    MissingProperty {
+        layer: String,
+        name: String,
+        available: String,
+    },
+    /// A `[totals]` sum names a property that is not a number.
+    #[error("property {name:?} of layer {layer:?} is not a number")]
+    NotNumeric { layer: String, name: String },
     /// More features than a `u32` position can address.
     #[error("holds more than {} features", u32::MAX)]
     TooManyFeatures,

@@ -3,6 +3,7 @@
 mod support;
 
 mod demo;
+mod domain;
 mod errors;
 mod http;
 mod load;

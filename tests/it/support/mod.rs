@@ -156,3 +156,38 @@ pub async fn run(program: &str, args: Vec<String>) -> (bool, String, String) {
     .await
     .expect("command task")
 }
+
+/// Rows of a CSV file as maps from header to value, read with a small RFC 4180 parser (quotes,
+/// doubled quotes, line breaks inside quoted cells) — independent of GDAL.
+pub fn read_csv(path: &Path, sep: char) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).expect("read CSV");
+    let mut records: Vec<Vec<String>> = Vec::new();
+    let mut record = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let cell = record.last_mut().expect("a cell");
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => record.push(String::new()),
+            '\r' if !quoted => {}
+            '\n' if !quoted => {
+                records.push(std::mem::replace(&mut record, vec![String::new()]));
+            }
+            c => cell.push(c),
+        }
+    }
+    if record.len() > 1 || !record[0].is_empty() {
+        records.push(record);
+    }
+    records.retain(|r| r.len() > 1 || !r[0].trim().is_empty());
+    let header = records.remove(0);
+    records
+        .into_iter()
+        .map(|r| header.iter().cloned().zip(r).collect())
+        .collect()
+}

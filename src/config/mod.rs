@@ -44,8 +44,12 @@
 //! pct_vacants_plus_2ans_pp = "float"
 //! ```
 
+mod derived;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+pub use derived::{CountBy, CountIf, GroupConfig, TotalsConfig};
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -202,6 +206,33 @@ pub struct JoinConfig {
     pub on: String,
     /// Columns of the table to add, with their types.
     pub properties: IndexMap<String, PropType>,
+    /// Prefix of the added property names (the columns are read unprefixed).
+    pub prefix: String,
+    /// Drop (and count) the features that find no row.
+    pub required: bool,
+    /// What a repeated key does.
+    pub duplicates: Duplicates,
+}
+
+impl JoinConfig {
+    /// The names the join adds to the layer's schema, in order.
+    pub fn property_names(&self) -> Vec<String> {
+        self.properties
+            .keys()
+            .map(|k| format!("{}{k}", self.prefix))
+            .collect()
+    }
+}
+
+/// What a join does with rows whose key repeats an earlier row's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Duplicates {
+    /// Keep the first row; later ones are reported as duplicates.
+    #[default]
+    First,
+    /// Merge: text values are joined with ", " (each distinct value once); numbers keep the first.
+    Concat,
 }
 
 /// Vector tile settings of a layer.
@@ -269,15 +300,31 @@ pub struct LayerConfig {
     pub joins: Vec<JoinConfig>,
     /// Vector tile settings.
     pub tiles: TileConfig,
+    /// Rows grouped into features.
+    pub group: Option<GroupConfig>,
+    /// Sums of a grouped layer by code.
+    pub totals: Option<TotalsConfig>,
 }
 
 impl LayerConfig {
-    /// Type of a property, configured or joined.
+    /// Type of a property, configured, joined or made by grouping (totals are typed at load).
     pub fn property_type(&self, name: &str) -> Option<PropType> {
         self.properties
             .get(name)
-            .or_else(|| self.joins.iter().find_map(|j| j.properties.get(name)))
             .copied()
+            .or_else(|| {
+                self.joins.iter().find_map(|j| {
+                    let column = name.strip_prefix(j.prefix.as_str())?;
+                    j.properties.get(column).copied()
+                })
+            })
+            .or_else(|| {
+                self.group
+                    .as_ref()?
+                    .properties()
+                    .into_iter()
+                    .find_map(|(n, t)| (n == name).then_some(t))
+            })
     }
 }
 
@@ -300,6 +347,10 @@ struct RawLayer {
     join: Vec<RawJoin>,
     #[serde(default)]
     tiles: Option<RawTiles>,
+    #[serde(default)]
+    group: Option<derived::RawGroup>,
+    #[serde(default)]
+    totals: Option<derived::RawTotals>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,6 +386,12 @@ struct RawJoin {
     key: String,
     on: String,
     properties: IndexMap<String, PropType>,
+    #[serde(default)]
+    prefix: String,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    duplicates: Duplicates,
 }
 
 /// Default lowest zoom.
@@ -446,7 +503,7 @@ impl Validator<'_> {
         for name in raw.properties.keys() {
             self.property_name("properties", name)?;
         }
-        let mut all_names: Vec<&str> = raw.properties.keys().map(String::as_str).collect();
+        let all_names: Vec<&str> = raw.properties.keys().map(String::as_str).collect();
         let mut joins = Vec::with_capacity(raw.join.len());
         for (i, join) in raw.join.into_iter().enumerate() {
             let prefix = format!("join[{i}]");
@@ -473,18 +530,22 @@ impl Validator<'_> {
                 key: join.key,
                 on: join.on,
                 properties: join.properties,
+                prefix: join.prefix,
+                required: join.required,
+                duplicates: join.duplicates,
             });
         }
+        let mut all_names: Vec<String> = all_names.into_iter().map(str::to_owned).collect();
         for join in &joins {
-            for name in join.properties.keys() {
-                if all_names.contains(&name.as_str()) {
+            for name in join.property_names() {
+                if all_names.contains(&name) {
                     return Err(self.invalid(
                         "join.properties",
-                        format!("{name:?} is already a property of this layer"),
+                        format!("{name:?} is already a property of this layer (set join.prefix)"),
                     ));
                 }
+                all_names.push(name);
             }
-            all_names.extend(join.properties.keys().map(String::as_str));
         }
         let mut config = LayerConfig {
             id,
@@ -499,7 +560,25 @@ impl Validator<'_> {
             synthetic: raw.synthetic,
             joins,
             tiles: TileConfig::default(),
+            group: None,
+            totals: None,
         };
+        let invalid = |key: &str, message: String| self.invalid(key, message);
+        let all_names: Vec<&str> = all_names.iter().map(String::as_str).collect();
+        if let Some(group) = raw.group {
+            if config.source.xy.is_none() {
+                return Err(
+                    self.invalid("group", "applies to tables read with source.x and source.y")
+                );
+            }
+            config.group = Some(derived::group(group, invalid, &all_names)?);
+        }
+        if let Some(totals) = raw.totals {
+            if config.group.is_some() {
+                return Err(self.invalid("totals", "a grouped layer cannot also hold totals"));
+            }
+            config.totals = Some(derived::totals(totals, invalid, &all_names, &config.id)?);
+        }
         if let Some(tiles) = raw.tiles {
             config.tiles = self.tiles(tiles, &config)?;
         }
@@ -827,6 +906,69 @@ date = "2024"
             parse_str(&format!("{base}bufer = 3")),
             Err(ConfigError::Parse { .. })
         ));
+    }
+
+    #[test]
+    fn group_and_totals_are_validated() {
+        let csv = MINIMAL.replace(
+            "a.geojson\"",
+            "a.csv\"\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"",
+        );
+        let group = "[group]\nby = [\"X\"]\ncount = \"n\"\n[group.count_if]\nv = { column = \"OCC\", values = [\"vacant\"] }\n";
+        let c = parse_str(&format!("{csv}\n[properties]\nDEP = \"string\"\n{group}")).unwrap();
+        let g = c.group.unwrap();
+        assert_eq!(
+            g.properties(),
+            vec![("n".into(), PropType::Int), ("v".into(), PropType::Int)]
+        );
+        assert_eq!(g.columns(), vec!["X".to_owned(), "OCC".to_owned()]);
+        // Grouping needs rows with coordinates.
+        let err = parse_str(&format!("{MINIMAL}\n{group}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("group: applies to tables"), "{err}");
+        // A count named like a kept property.
+        let err = parse_str(&format!("{csv}\n[properties]\nn = \"string\"\n{group}"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"n\" is defined twice"), "{err}");
+        let totals =
+            "[totals]\nlayer = \"rpls\"\nkey = \"DEPCOM\"\non = \"code\"\nsums = [\"n\"]\n";
+        let c = parse_str(&format!(
+            "{MINIMAL}\n[properties]\ncode = \"string\"\n{totals}"
+        ))
+        .unwrap();
+        assert_eq!(c.totals.unwrap().layer, "rpls");
+        let err = parse_str(&format!(
+            "{MINIMAL}\n[properties]\nnom = \"string\"\n{totals}"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("totals.on"), "{err}");
+        let err = parse_str(&format!(
+            "{MINIMAL}\n[properties]\ncode = \"string\"\n{}",
+            totals.replace("rpls", "demo")
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cannot total itself"), "{err}");
+    }
+
+    #[test]
+    fn join_prefix_avoids_clashes() {
+        let join = "[[join]]\npath = \"t.csv\"\nkey = \"k\"\non = \"code\"\n[join.properties]\ncode = \"int\"\n";
+        let base = format!("{MINIMAL}\n[properties]\ncode = \"string\"\n");
+        assert!(parse_str(&format!("{base}{join}"))
+            .unwrap_err()
+            .to_string()
+            .contains("set join.prefix"));
+        let c = parse_str(&format!(
+            "{base}{}",
+            join.replace("on = \"code\"", "on = \"code\"\nprefix = \"t_\"")
+        ))
+        .unwrap();
+        assert_eq!(c.joins[0].property_names(), vec!["t_code".to_owned()]);
+        assert_eq!(c.property_type("t_code"), Some(PropType::Int));
     }
 
     #[test]
