@@ -16,6 +16,7 @@ pub mod index;
 pub mod layer;
 pub mod mercator;
 pub mod ogc;
+pub mod search;
 pub mod tile;
 
 mod api;

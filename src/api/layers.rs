@@ -38,6 +38,9 @@ struct LayerView<'a> {
     properties: &'a [Property],
     attribution: AttributionView<'a>,
     synthetic: bool,
+    /// Map look and legend (`[style]`), with the theme's label.
+    style: &'a crate::config::StyleConfig,
+    theme_title: &'static str,
     load: &'a LoadReport,
 }
 
@@ -59,6 +62,11 @@ impl<'a> LayerView<'a> {
                 text: c.attribution.text(),
             },
             synthetic: c.synthetic,
+            style: &c.style,
+            theme_title: crate::config::THEMES
+                .iter()
+                .find(|(id, _)| *id == c.style.theme)
+                .map_or("Contexte", |(_, t)| *t),
             load: &layer.report,
         }
     }

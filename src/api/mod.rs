@@ -3,6 +3,7 @@
 
 mod health;
 mod layers;
+mod search;
 mod style;
 mod tiles;
 
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(layers::routes())
         .merge(tiles::routes())
         .merge(style::routes())
+        .merge(search::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web)

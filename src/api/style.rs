@@ -1,6 +1,8 @@
-//! `GET /style.json`: a MapLibre style drawing every layer with a plain default look — one
-//! vector source per layer (so hidden layers fetch nothing), polygons under lines under points,
-//! aggregated cells as circles sized by their count. The map UI refines it.
+//! `GET /style.json`: a MapLibre style drawing every layer from its `[style]`: one vector source
+//! per layer (a hidden layer fetches nothing), context polygons under thematic polygons under
+//! lines under points, labels on top; choropleths as `step`, categories as `match` (features
+//! without a value in a "no data" grey), aggregated cells as circles sized by their count.
+//! Text is drawn from local fonts (no glyph server is needed).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -9,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::base_url;
+use crate::config::StyleConfig;
 use crate::layer::{GeometryKind, Layer};
 use crate::AppState;
 
@@ -16,95 +19,148 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/style.json", get(get_style))
 }
 
-/// Colours given to layers in order.
-const PALETTE: [&str; 10] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-    "#bcbd22", "#7f7f7f",
-];
+/// Colour of features without a value.
+pub const NO_DATA: &str = "#d9d9d9";
 
-fn draw_order(kind: GeometryKind) -> u8 {
-    match kind {
-        GeometryKind::Polygon | GeometryKind::Geometry => 0,
-        GeometryKind::LineString => 1,
-        GeometryKind::Point | GeometryKind::None => 2,
+fn draw_order(layer: &Layer) -> (u8, u8) {
+    let s = &layer.config.style;
+    let thematic = s.choropleth.is_some() || s.categories.is_some();
+    let rank = match layer.geometry_kind {
+        GeometryKind::Polygon | GeometryKind::Geometry if s.theme == "contexte" && !thematic => 0,
+        GeometryKind::Polygon | GeometryKind::Geometry if thematic => 1,
+        GeometryKind::Polygon | GeometryKind::Geometry => 2,
+        GeometryKind::LineString => 3,
+        GeometryKind::Point | GeometryKind::None => 4,
+    };
+    (rank, layer.config.min_zoom)
+}
+
+/// The colour expression of a layer: its choropleth, its categories or its plain colour.
+pub fn color_expression(s: &StyleConfig) -> Value {
+    if let Some(c) = &s.choropleth {
+        let mut step = vec![
+            json!("step"),
+            json!(["to-number", ["get", c.property]]),
+            json!(c.colors[0]),
+        ];
+        for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
+            step.push(json!(b));
+            step.push(json!(color));
+        }
+        return json!(["case", ["has", c.property], step, NO_DATA]);
     }
+    if let Some(c) = &s.categories {
+        let mut m = vec![json!("match"), json!(["to-string", ["get", c.property]])];
+        for (value, color) in &c.values {
+            m.push(json!(value));
+            m.push(json!(color));
+        }
+        m.push(json!(NO_DATA));
+        return Value::Array(m);
+    }
+    json!(s.color)
 }
 
 async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let base = base_url(&headers);
     let catalog = state.catalog();
     let mut layers: Vec<&Layer> = catalog.layers().map(|l| l.as_ref()).collect();
-    // Polygons first, broad ones (low min_zoom) below detailed ones.
-    layers.sort_by_key(|l| (draw_order(l.geometry_kind), l.config.min_zoom));
+    layers.sort_by_key(|l| draw_order(l));
     let mut sources = serde_json::Map::new();
     let mut style_layers = vec![json!({
         "id": "background",
         "type": "background",
         "paint": {"background-color": "#f4f1ea"}
     })];
-    let bounds = catalog
-        .layers()
-        .filter_map(|l| l.bounds)
-        .reduce(|a, b| a.union(&b));
-    for (i, layer) in layers.iter().enumerate() {
+    let mut labels = Vec::new();
+    for layer in &layers {
         let id = layer.id();
-        let colour = PALETTE[i % PALETTE.len()];
+        let s = &layer.config.style;
         sources.insert(
             id.to_owned(),
             json!({"type": "vector", "url": format!("{base}/tiles/{id}.json")}),
         );
-        let meta = json!({"bourg:layer": id, "bourg:synthetic": layer.config.synthetic});
-        let common = |suffix: &str, kind: &str| {
-            json!({
+        let visibility = if s.visible { "visible" } else { "none" };
+        let meta = json!({"bourg:layer": id, "bourg:theme": s.theme, "bourg:synthetic": layer.config.synthetic});
+        let make = |suffix: &str, kind: &str, paint: Value, extra: Value| {
+            let mut l = json!({
                 "id": format!("{id}-{suffix}"),
                 "type": kind,
                 "source": id,
                 "source-layer": id,
                 "minzoom": layer.config.min_zoom,
                 "metadata": meta,
-            })
-        };
-        let mut add = |mut l: Value, extra: Value| {
+                "layout": {"visibility": visibility},
+                "paint": paint,
+            });
             if let (Some(o), Some(e)) = (l.as_object_mut(), extra.as_object()) {
                 o.extend(e.clone());
             }
-            style_layers.push(l);
+            l
         };
+        let color = color_expression(s);
+        let thematic = s.choropleth.is_some() || s.categories.is_some();
         match layer.geometry_kind {
             GeometryKind::Polygon | GeometryKind::Geometry => {
-                add(
-                    common("fill", "fill"),
-                    json!({
-                        "filter": ["==", ["geometry-type"], "Polygon"],
-                        "paint": {"fill-color": colour, "fill-opacity": 0.12}
-                    }),
-                );
-                add(
-                    common("line", "line"),
-                    json!({"paint": {"line-color": colour, "line-width": 1, "line-opacity": 0.8}}),
-                );
+                style_layers.push(make(
+                    "fill",
+                    "fill",
+                    json!({"fill-color": color, "fill-opacity": if thematic { 0.7 } else { 0.15 }}),
+                    json!({"filter": ["==", ["geometry-type"], "Polygon"]}),
+                ));
+                style_layers.push(make(
+                    "line",
+                    "line",
+                    json!({"line-color": if thematic { json!("#ffffff") } else { json!(s.color) }, "line-width": if thematic { 0.5 } else { 1.2 }, "line-opacity": 0.9}),
+                    json!({}),
+                ));
             }
-            GeometryKind::LineString => add(
-                common("line", "line"),
-                json!({"paint": {"line-color": colour, "line-width": 1.5}}),
-            ),
-            GeometryKind::Point | GeometryKind::None => add(
-                common("circle", "circle"),
+            GeometryKind::LineString => style_layers.push(make(
+                "line",
+                "line",
+                json!({"line-color": color, "line-width": 1.5}),
+                json!({}),
+            )),
+            GeometryKind::Point | GeometryKind::None => style_layers.push(make(
+                "circle",
+                "circle",
                 json!({
-                    "paint": {
-                        "circle-color": colour,
-                        "circle-opacity": 0.8,
-                        "circle-stroke-color": "#ffffff",
-                        "circle-stroke-width": 1,
-                        "circle-radius": ["case",
-                            ["has", "count"],
-                            ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 4, 100, 28],
-                            4]
-                    }
+                    "circle-color": color,
+                    "circle-opacity": 0.85,
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 1,
+                    "circle-radius": ["case",
+                        ["has", "count"],
+                        ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 5, 100, 28],
+                        5]
                 }),
-            ),
+                json!({}),
+            )),
+        }
+        if let Some(label) = &s.label {
+            let mut l = make(
+                "label",
+                "symbol",
+                json!({"text-color": "#333333", "text-halo-color": "#ffffff", "text-halo-width": 1.5}),
+                json!({}),
+            );
+            l["minzoom"] = json!(s.label_min_zoom.max(layer.config.min_zoom));
+            l["layout"] = json!({
+                "visibility": visibility,
+                "text-field": ["to-string", ["get", label]],
+                "text-font": ["Noto Sans Regular"],
+                "text-size": 12,
+                "text-max-width": 8,
+                "symbol-placement": "point",
+            });
+            labels.push(l);
         }
     }
+    style_layers.extend(labels);
+    let bounds = catalog
+        .layers()
+        .filter_map(|l| l.bounds)
+        .reduce(|a, b| a.union(&b));
     let (center, zoom) = match bounds {
         Some(b) => ([(b.west + b.east) / 2.0, (b.south + b.north) / 2.0], 6),
         None => ([2.5, 46.6], 5),

@@ -45,11 +45,13 @@
 //! ```
 
 mod derived;
+mod style;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use derived::{CountBy, CountIf, GroupConfig, TotalsConfig};
+pub use style::{Categories, Choropleth, StyleConfig, THEMES};
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -304,6 +306,20 @@ pub struct LayerConfig {
     pub group: Option<GroupConfig>,
     /// Sums of a grouped layer by code.
     pub totals: Option<TotalsConfig>,
+    /// Map look and legend.
+    pub style: StyleConfig,
+    /// Properties searched by `/api/search`.
+    pub search: Option<SearchConfig>,
+}
+
+/// `[search]`: the layer's features can be found by name or code.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// Property holding the name.
+    pub name: String,
+    /// Property holding the code.
+    pub code: String,
 }
 
 impl LayerConfig {
@@ -351,6 +367,10 @@ struct RawLayer {
     group: Option<derived::RawGroup>,
     #[serde(default)]
     totals: Option<derived::RawTotals>,
+    #[serde(default)]
+    style: Option<style::RawStyle>,
+    #[serde(default)]
+    search: Option<SearchConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -562,6 +582,8 @@ impl Validator<'_> {
             tiles: TileConfig::default(),
             group: None,
             totals: None,
+            style: StyleConfig::default(),
+            search: None,
         };
         let invalid = |key: &str, message: String| self.invalid(key, message);
         let all_names: Vec<&str> = all_names.iter().map(String::as_str).collect();
@@ -581,6 +603,30 @@ impl Validator<'_> {
         }
         if let Some(tiles) = raw.tiles {
             config.tiles = self.tiles(tiles, &config)?;
+        }
+        if let Some(search) = raw.search {
+            for (key, name) in [("search.name", &search.name), ("search.code", &search.code)] {
+                if config.property_type(name).is_none() {
+                    return Err(
+                        self.invalid(key, format!("{name:?} is not a property of this layer"))
+                    );
+                }
+            }
+            config.search = Some(search);
+        }
+        if let Some(raw_style) = raw.style {
+            let typed = |name: &str| {
+                config.property_type(name).or_else(|| {
+                    // Totals' sums take the type of the summed layer's property, known at load;
+                    // they are numbers.
+                    config
+                        .totals
+                        .as_ref()
+                        .filter(|t| t.sums.iter().any(|s| s == name))
+                        .map(|_| PropType::Float)
+                })
+            };
+            config.style = style::style(raw_style, |k, m| self.invalid(k, m), typed)?;
         }
         Ok(config)
     }

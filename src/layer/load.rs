@@ -94,7 +94,7 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
     let geometry_kind = GeometryKind::of_all(features.iter().map(|f| &f.wgs84));
     report.features = features.len();
     report.load_ms = started.elapsed().as_secs_f64() * 1000.0;
-    Ok(Layer {
+    let mut layer = Layer {
         config: config.clone(),
         schema,
         features,
@@ -102,7 +102,16 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
         bounds,
         geometry_kind,
         report,
-    })
+        search: None,
+    };
+    if let Some(s) = &config.search {
+        if let (Some(name), Some(code)) =
+            (layer.property_index(&s.name), layer.property_index(&s.code))
+        {
+            layer.search = Some(crate::search::SearchIndex::build(&layer, name, code));
+        }
+    }
+    Ok(layer)
 }
 
 /// Everything needed to turn one OGR feature into ours.

@@ -186,6 +186,8 @@ pub struct Layer {
     pub geometry_kind: GeometryKind,
     /// What loading found.
     pub report: LoadReport,
+    /// Folded names and codes, for layers with `[search]`.
+    pub search: Option<crate::search::SearchIndex>,
 }
 
 impl Layer {
