@@ -71,7 +71,7 @@ async fn search(
             }
         }
     }
-    ranked.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    ranked.sort_by_key(|(rank, len, _)| (*rank, *len));
     let results: Vec<_> = ranked.into_iter().take(limit).map(|(_, _, h)| h).collect();
     Ok(Json(json!({"query": q, "results": results})))
 }
