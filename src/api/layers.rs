@@ -41,6 +41,8 @@ struct LayerView<'a> {
     /// Map look and legend (`[style]`), with the theme's label.
     style: &'a crate::config::StyleConfig,
     theme_title: &'static str,
+    /// Below this zoom, points are drawn as counted cells.
+    aggregate_below: Option<u8>,
     load: &'a LoadReport,
 }
 
@@ -63,6 +65,7 @@ impl<'a> LayerView<'a> {
             },
             synthetic: c.synthetic,
             style: &c.style,
+            aggregate_below: c.tiles.aggregate.as_ref().map(|a| a.below_zoom),
             theme_title: crate::config::THEMES
                 .iter()
                 .find(|(id, _)| *id == c.style.theme)

@@ -105,7 +105,7 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 style_layers.push(make(
                     "fill",
                     "fill",
-                    json!({"fill-color": color, "fill-opacity": if thematic { 0.7 } else { 0.15 }}),
+                    json!({"fill-color": color, "fill-opacity": if thematic { 0.7 } else if s.theme == "contexte" { 0.04 } else { 0.2 }}),
                     json!({"filter": ["==", ["geometry-type"], "Polygon"]}),
                 ));
                 style_layers.push(make(
@@ -125,7 +125,7 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 "circle",
                 "circle",
                 json!({
-                    "circle-color": color,
+                    "circle-color": ["case", ["has", "count"], s.color.as_str(), color],
                     "circle-opacity": 0.85,
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1,
@@ -138,6 +138,7 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
             )),
         }
         if let Some(label) = &s.label {
+            let polygons = layer.geometry_kind != GeometryKind::Point;
             let mut l = make(
                 "label",
                 "symbol",
@@ -145,6 +146,9 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 json!({}),
             );
             l["minzoom"] = json!(s.label_min_zoom.max(layer.config.min_zoom));
+            if polygons {
+                l["source-layer"] = json!(crate::tile::label_layer_name(id));
+            }
             l["layout"] = json!({
                 "visibility": visibility,
                 "text-field": ["to-string", ["get", label]],

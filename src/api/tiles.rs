@@ -186,7 +186,19 @@ pub(crate) fn tilejson(layers: &[Arc<Layer>], list: &str, base: &str) -> Json_ {
         (bounds.south + bounds.north) / 2.0,
         f64::from(center_zoom),
     ];
-    let vector_layers: Vec<Json_> = layers.iter().map(|l| vector_layer(l)).collect();
+    let mut vector_layers: Vec<Json_> = Vec::new();
+    for l in layers {
+        vector_layers.push(vector_layer(l));
+        if let (Some(label), false) = (&l.config.style.label, l.label_points.is_empty()) {
+            vector_layers.push(json!({
+                "id": crate::tile::label_layer_name(l.id()),
+                "description": format!("{} — points d'étiquette", l.config.title),
+                "minzoom": l.config.min_zoom,
+                "maxzoom": l.config.max_zoom,
+                "fields": {label: "String"},
+            }));
+        }
+    }
     let name = layers
         .iter()
         .map(|l| l.config.title.as_str())

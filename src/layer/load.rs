@@ -103,7 +103,16 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
         geometry_kind,
         report,
         search: None,
+        label_points: Vec::new(),
     };
+    if config.style.label.is_some() && layer.geometry_kind != GeometryKind::Point {
+        use geo::InteriorPoint;
+        layer.label_points = layer
+            .features
+            .iter()
+            .map(|f| f.wgs84.interior_point().map(|p| mercator::from_wgs84(p.0)))
+            .collect();
+    }
     if let Some(s) = &config.search {
         if let (Some(name), Some(code)) =
             (layer.property_index(&s.name), layer.property_index(&s.code))

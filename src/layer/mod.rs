@@ -188,6 +188,9 @@ pub struct Layer {
     pub report: LoadReport,
     /// Folded names and codes, for layers with `[search]`.
     pub search: Option<crate::search::SearchIndex>,
+    /// One point inside each polygon feature, in Web Mercator, for layers with a label: tiles
+    /// carry it once, in the tile holding it, so a name shows once and not at every tile edge.
+    pub label_points: Vec<Option<geo::Coord<f64>>>,
 }
 
 impl Layer {

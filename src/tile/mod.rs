@@ -149,12 +149,46 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
     (builder.finish(), features)
 }
 
-/// Renders several layers into one tile, in the order given; empty bytes when none has anything.
+/// The name of the label-point layer of a layer in tiles.
+pub fn label_layer_name(id: &str) -> String {
+    format!("{id}_label")
+}
+
+/// The label points of a polygon layer that fall inside the tile proper (each point is in one
+/// tile only), carrying the label property; `None` when there is none.
+pub fn render_labels(layer: &Layer, tile: TileCoord) -> Option<Vec<u8>> {
+    let label = layer.config.style.label.as_ref()?;
+    if layer.label_points.is_empty() || tile.z() < layer.config.min_zoom {
+        return None;
+    }
+    let property = layer.property_index(label)?;
+    let transform = TileTransform::new(tile, EXTENT);
+    let mut builder = LayerBuilder::new(&label_layer_name(layer.id()), EXTENT);
+    let extent = f64::from(EXTENT);
+    for (id, _) in layer.query(&tile.bbox_wgs84(0.0, EXTENT)) {
+        let Some(Some(point)) = layer.label_points.get(id as usize) else {
+            continue;
+        };
+        let p = transform.apply(*point);
+        if !(0.0..extent).contains(&p.x) || !(0.0..extent).contains(&p.y) {
+            continue;
+        }
+        let value = &layer.features[id as usize].properties[property];
+        builder.add_feature(
+            u64::from(id),
+            &mvt::TileGeometry::Points(vec![[p.x as i32, p.y as i32]]),
+            [(label.as_str(), value)],
+        );
+    }
+    (builder.len() > 0).then(|| builder.finish())
+}
+
+/// Renders several layers into one tile, in the order given (each followed by its label points);
+/// empty bytes when none has anything.
 pub fn render(layers: &[&Layer], tile: TileCoord) -> Vec<u8> {
-    mvt::tile(
-        layers
-            .iter()
-            .filter_map(|l| render_layer(l, tile))
-            .map(|t| t.bytes),
-    )
+    mvt::tile(layers.iter().flat_map(|l| {
+        let features = render_layer(l, tile).map(|t| t.bytes);
+        let labels = features.as_ref().and_then(|_| render_labels(l, tile));
+        features.into_iter().chain(labels)
+    }))
 }

@@ -57,12 +57,13 @@ async fn tile_http_contract() {
         tile_bytes(&app, &format!("/tiles/communes/{lens}.pbf")).await,
         (200, plain)
     );
-    // Composite: one MVT layer per source layer, in request order.
+    // Composite: one MVT layer per source layer, in request order, each labelled polygon layer
+    // followed by its label points.
     let (status, bytes) =
         tile_bytes(&app, &format!("/tiles/communes,friches,acv/{lens}.mvt")).await;
     assert_eq!(status, 200);
     let names: Vec<String> = decode(&bytes).into_iter().map(|d| d.name).collect();
-    assert_eq!(names, ["communes", "friches", "acv"]);
+    assert_eq!(names, ["communes", "communes_label", "friches", "acv"]);
     // Nothing there (the Atlantic): 204, empty.
     let sea = TileCoord::containing(-30.0, 45.0, 8);
     assert_eq!(
@@ -146,7 +147,10 @@ async fn tilejson_describes_layers_and_follows_forwarded_headers() {
     assert_eq!(layers[0]["id"], "communes");
     assert_eq!(layers[0]["fields"]["pmun22"], "Number");
     assert_eq!(layers[0]["fields"]["nom"], "String");
-    assert_eq!(layers[1]["fields"]["count"], "Number");
+    assert_eq!(layers[1]["id"], "communes_label");
+    assert_eq!(layers[1]["fields"]["nom"], "String");
+    assert_eq!(layers[2]["id"], "friches");
+    assert_eq!(layers[2]["fields"]["count"], "Number");
     let attribution = tj["attribution"].as_str().expect("attribution");
     assert!(
         attribution.contains("IGN") && attribution.contains("Cerema (Cartofriches) (2023-12)"),
@@ -162,13 +166,22 @@ async fn style_draws_every_layer() {
     let (status, style) = get_json(&app, "/style.json").await;
     assert_eq!(status, 200);
     assert_eq!(style["version"], 8);
-    let drawn: BTreeSet<String> = style["layers"]
+    let source_layers: BTreeSet<String> = style["layers"]
         .as_array()
         .expect("layers")
         .iter()
         .filter_map(|l| l["source-layer"].as_str().map(str::to_owned))
         .collect();
+    let drawn: BTreeSet<String> = source_layers
+        .iter()
+        .filter(|l| !l.ends_with("_label"))
+        .cloned()
+        .collect();
     assert_eq!(drawn, ids);
+    // Label layers read the label points of a drawn layer.
+    for label in source_layers.iter().filter(|l| l.ends_with("_label")) {
+        assert!(ids.contains(label.trim_end_matches("_label")), "{label}");
+    }
     for id in &ids {
         let url = style["sources"][id]["url"].as_str().expect("source url");
         assert!(url.ends_with(&format!("/tiles/{id}.json")), "{url}");

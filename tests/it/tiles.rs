@@ -392,3 +392,41 @@ fn lens_bbox_is_inside_its_z14_tile() {
         y: 50.4322
     }));
 }
+
+/// Each commune's label point is in exactly one tile of a zoom, inside its polygon.
+#[test]
+fn label_points_appear_once_per_zoom() {
+    use geo::Contains;
+    let catalog = demo();
+    let communes = catalog.get("communes").expect("communes");
+    let z = 11;
+    let mut seen = std::collections::BTreeMap::<u64, usize>::new();
+    // Every tile around Lens at z11, where labels show.
+    let c = TileCoord::containing(2.8319, 50.4322, z);
+    for dx in -2i64..=2 {
+        for dy in -2i64..=2 {
+            let tile = TileCoord::try_new(
+                u64::from(z),
+                (i64::from(c.x()) + dx) as u64,
+                (i64::from(c.y()) + dy) as u64,
+            )
+            .expect("tile");
+            if let Some(bytes) = bourg::tile::render_labels(communes, tile) {
+                for f in &decode(&rendered_tile(&bytes))[0].features {
+                    *seen.entry(f.id.expect("id")).or_default() += 1;
+                    let p = f.geometry.coords_iter().next().expect("point");
+                    assert!((0.0..EXTENT).contains(&p.x) && (0.0..EXTENT).contains(&p.y));
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 20, "{} labels", seen.len());
+    for (id, n) in &seen {
+        assert_eq!(*n, 1, "commune {id} labelled {n} times");
+        let point = communes.label_points[*id as usize].expect("label point");
+        let lonlat = bourg::mercator::to_wgs84(point);
+        assert!(communes.features[*id as usize]
+            .wgs84
+            .contains(&geo::Point::from(lonlat)));
+    }
+}

@@ -1,0 +1,98 @@
+// Bourg's map: our style and tiles, a layer panel by theme with legends and sources, popups,
+// commune search, a territory sheet, shareable views in the URL hash, and a PNG export.
+import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
+import { buildPanel, syncPanel } from './panel.js';
+import { applyLayersFromHash, writeLayersToHash } from './hash.js';
+import { setupSearch } from './search.js';
+import { describe } from './popup.js';
+import { openSheet } from './sheet.js';
+import { exportPng } from './export.js';
+
+const BASEMAPS = {
+  osm: { tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'], tileSize: 256, attribution: '© les contributeurs d’OpenStreetMap' },
+  ign: {
+    tiles: ['https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}'],
+    tileSize: 256,
+    attribution: '© IGN — Plan IGN',
+  },
+};
+
+const { layers } = await (await fetch('layers')).json();
+const layersById = new Map(layers.map((l) => [l.id, l]));
+
+const map = new maplibregl.Map({
+  container: 'map',
+  style: 'style.json',
+  hash: 'map',
+  attributionControl: { compact: false },
+  maxPitch: 0,
+  dragRotate: false,
+});
+map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+window.bourg = { map, layers, loaded: new Promise((resolve) => map.once('load', resolve)) };
+
+await window.bourg.loaded;
+applyLayersFromHash(map, layers);
+const panel = document.getElementById('layers-panel');
+buildPanel(panel, map, layers, () => writeLayersToHash(map, layers));
+writeLayersToHash(map, layers);
+window.addEventListener('hashchange', () => {
+  if (applyLayersFromHash(map, layers)) syncPanel(panel, map);
+});
+
+// Popups.
+const popup = new maplibregl.Popup({ maxWidth: '20rem' });
+map.on('click', (e) => {
+  const hit = map.queryRenderedFeatures(e.point).find((f) => f.layer.metadata?.['bourg:layer']);
+  if (!hit) return;
+  const layer = layersById.get(hit.layer.metadata['bourg:layer']);
+  const d = describe(hit, layer);
+  const div = document.createElement('div');
+  div.className = 'popup';
+  div.innerHTML = `<h3>${d.title}</h3>${d.body}`;
+  if (d.territory) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Fiche du territoire';
+    button.addEventListener('click', () => showSheet(d.territory.code, d.territory.name));
+    div.append(button);
+  }
+  popup.setLngLat(e.lngLat).setDOMContent(div).addTo(map);
+});
+for (const l of map.getStyle().layers.filter((s) => s.metadata?.['bourg:layer'])) {
+  map.on('mouseenter', l.id, () => { map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', l.id, () => { map.getCanvas().style.cursor = ''; });
+}
+
+// Territory sheet.
+const sheet = document.getElementById('sheet');
+const showSheet = (code, name) => openSheet(sheet, document.getElementById('sheet-content'), layersById, code, name);
+document.getElementById('sheet-close').addEventListener('click', () => { sheet.hidden = true; });
+
+// Search.
+setupSearch(document.getElementById('search'), document.getElementById('search-results'), (r) => {
+  map.fitBounds([[r.bbox[0], r.bbox[1]], [r.bbox[2], r.bbox[3]]], { padding: 60, maxZoom: 13, duration: 800 });
+  showSheet(r.code, r.name);
+});
+
+// Basemap.
+document.getElementById('basemap').addEventListener('change', (e) => {
+  if (map.getLayer('basemap')) map.removeLayer('basemap');
+  if (map.getSource('basemap')) map.removeSource('basemap');
+  const choice = BASEMAPS[e.target.value];
+  if (!choice) return;
+  map.addSource('basemap', { type: 'raster', ...choice });
+  const first = map.getStyle().layers.find((l) => l.type !== 'background');
+  map.addLayer({ id: 'basemap', type: 'raster', source: 'basemap' }, first?.id);
+});
+
+// Export and panel toggle.
+document.getElementById('export').addEventListener('click', () => exportPng(map, layers));
+document.getElementById('panel-toggle').addEventListener('click', (e) => {
+  const aside = document.getElementById('panel');
+  aside.hidden = !aside.hidden;
+  e.target.setAttribute('aria-expanded', String(!aside.hidden));
+});
+window.bourg.showSheet = showSheet;
+window.bourg.ready = true;
