@@ -1,15 +1,16 @@
 # Bourg — `make run` serves the demo region, `make test` runs every check.
-# Both install what is missing first (Debian/Ubuntu: GDAL through apt-get, with sudo when not root;
-# rustfmt and clippy through rustup; the web UI's npm packages from web/package-lock.json).
+# Both install what is missing first (Debian/Ubuntu: GDAL, curl and Chromium through apt-get, with
+# sudo when not root; rustfmt and clippy through rustup; the web UI's npm packages, with
+# playwright-core and the style and OpenAPI validators, from web/package-lock.json).
 
 SHELL := /bin/bash
 CARGO_TARGET_DIR ?= $(HOME)/.cache/bourg-target
 export CARGO_TARGET_DIR
 BOURG_ADDR ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl
+APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium
 
-.PHONY: run test setup system-deps rust-components web-deps build check bench
+.PHONY: run test e2e setup system-deps rust-components web-deps build check bench
 
 run: build
 	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers --web web --addr $(BOURG_ADDR)
@@ -18,6 +19,12 @@ test: setup
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 	cargo test --locked
+	$(MAKE) e2e
+
+# The map UI in headless Chromium against a real server (the debug binary `cargo test` built).
+e2e: setup
+	cargo build --locked
+	BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e node --test tests/e2e/
 
 setup: system-deps rust-components web-deps
 

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             EnvFilter::try_from_env("BOURG_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -102,7 +103,8 @@ fn serve(layers: PathBuf, addr: SocketAddr, settings: Settings) -> anyhow::Resul
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
-        tracing::info!("serving on http://{addr}");
+        let local = listener.local_addr().unwrap_or(addr);
+        tracing::info!("serving on http://{local}");
         tokio::spawn(reload_on_sighup(state.clone()));
         axum::serve(listener, bourg::router(state))
             .with_graceful_shutdown(shutdown_signal())

@@ -6,7 +6,7 @@ import { applyLayersFromHash, writeLayersToHash } from './hash.js';
 import { setupSearch } from './search.js';
 import { describe } from './popup.js';
 import { openSheet } from './sheet.js';
-import { exportPng } from './export.js';
+import { exportPng, renderPng } from './export.js';
 
 const BASEMAPS = {
   osm: { tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'], tileSize: 256, attribution: '© les contributeurs d’OpenStreetMap' },
@@ -95,4 +95,5 @@ document.getElementById('panel-toggle').addEventListener('click', (e) => {
   e.target.setAttribute('aria-expanded', String(!aside.hidden));
 });
 window.bourg.showSheet = showSheet;
+window.bourg.renderPng = () => renderPng(map, layers);
 window.bourg.ready = true;

@@ -1,0 +1,167 @@
+// End-to-end test of the map UI in headless Chromium (Debian's, driven by playwright-core):
+// start a real server on a free port, load the map, and use it as a person would.
+// Run by `make test` (node --test tests/e2e/); BOURG_BIN points at the built binary.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(path.join(root, 'web/package.json'));
+const { chromium } = require('playwright-core');
+
+const BIN = process.env.BOURG_BIN ?? path.join(root, 'target/debug/bourg');
+const OUT = process.env.E2E_OUT ?? path.join(root, 'target/e2e');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let server;
+let base;
+let browser;
+
+before(async () => {
+  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--layers', 'layers', '--web', 'web'], {
+    cwd: root,
+    env: { ...process.env, BOURG_LOG: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  base = await new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
+    server.stderr.on('data', (chunk) => {
+      log += chunk;
+      const m = log.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  });
+  mkdirSync(OUT, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+/** Opens a page, collecting console errors; resolves once the map is idle. */
+async function open(url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForFunction(() => window.bourg?.ready === true, null, { timeout: 60_000 });
+  await idle(page);
+  return { page, errors };
+}
+
+function idle(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const map = window.bourg.map;
+    if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve();
+    else map.once('idle', () => resolve());
+  }));
+}
+
+const center = (page) => page.evaluate(() => {
+  const c = window.bourg.map.getCenter();
+  return { lon: c.lng, lat: c.lat, zoom: window.bourg.map.getZoom() };
+});
+
+test('the map renders layers, finds Lens, opens a residence, shares its view', { timeout: 180_000 }, async () => {
+  const { page, errors } = await open(`${base}/#map=8/50.4/2.6`);
+
+  // Features from at least three layers are drawn.
+  const drawn = await page.evaluate(() => [...new Set(window.bourg.map.queryRenderedFeatures().map((f) => f.layer.metadata?.['bourg:layer']).filter(Boolean))]);
+  assert.ok(drawn.length >= 3, `layers drawn: ${drawn}`);
+
+  // Every layer has its toggle, its source and date; synthetic ones a badge.
+  const panel = await page.evaluate(() => window.bourg.layers.map((l) => ({
+    id: l.id,
+    toggle: !!document.querySelector(`input[data-layer="${l.id}"]`),
+    source: document.querySelector(`.layer[data-layer="${l.id}"] .source`)?.textContent ?? '',
+    badge: !!document.querySelector(`.layer[data-layer="${l.id}"] .badge`),
+    synthetic: l.synthetic,
+  })));
+  for (const l of panel) {
+    assert.ok(l.toggle, `toggle for ${l.id}`);
+    assert.match(l.source, /\d{4}/, `date in the source of ${l.id}`);
+    assert.equal(l.badge, l.synthetic, `synthetic badge of ${l.id}`);
+  }
+
+  // Search "Lens" (typed without capital), pick the first result: the map flies to Lens.
+  await page.fill('#search', 'lens');
+  await page.waitForSelector('#search-results li');
+  assert.match(await page.textContent('#search-results li'), /Lens\s*62498/);
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => !window.bourg.map.isMoving(), null, { timeout: 30_000 });
+  await idle(page);
+  const atLens = await center(page);
+  assert.ok(Math.abs(atLens.lon - 2.83) < 0.05 && Math.abs(atLens.lat - 50.43) < 0.05, `centre ${JSON.stringify(atLens)}`);
+  await page.waitForSelector('#sheet:not([hidden]) .indicators');
+  const sheet = await page.textContent('#sheet');
+  assert.match(sheet, /Lens/);
+  assert.match(sheet, /Action Cœur de Ville/);
+
+  // Zoom in to residences and click one: its popup tells the landlord and dwellings.
+  await page.evaluate(() => window.bourg.map.jumpTo({ center: [2.8319, 50.4322], zoom: 15 }));
+  await idle(page);
+  const target = await page.evaluate(() => {
+    const map = window.bourg.map;
+    const f = map.queryRenderedFeatures().find((x) => x.layer.metadata?.['bourg:layer'] === 'rpls' && x.properties.logements !== undefined && !x.properties.aggregated);
+    if (!f) return null;
+    const p = map.project(f.geometry.coordinates);
+    const box = map.getContainer().getBoundingClientRect();
+    return { x: box.left + p.x, y: box.top + p.y };
+  });
+  assert.ok(target, 'a residence is drawn at z15 over Lens');
+  await page.mouse.click(target.x, target.y);
+  await page.waitForSelector('.maplibregl-popup .popup');
+  const popup = await page.textContent('.maplibregl-popup .popup');
+  assert.match(popup, /Résidence/);
+  assert.match(popup, /Bailleur/);
+  assert.match(popup, /Logements/);
+  assert.match(popup, /DPE/);
+
+  // Turn on the vacancy choropleth, then reload the shared URL: same view, same layers.
+  await page.check('input[data-layer="lovac"]');
+  await page.evaluate(() => window.bourg.map.jumpTo({ center: [2.8, 50.45], zoom: 10.5 }));
+  await idle(page);
+  await page.screenshot({ path: path.join(OUT, 'bourg-lens.png') });
+  const shared = page.url();
+  assert.match(shared, /layers=[^&]*lovac/);
+  const before = await center(page);
+  const visibleBefore = await page.evaluate(() => window.bourg.layers.filter((l) => document.querySelector(`input[data-layer="${l.id}"]`).checked).map((l) => l.id));
+
+  const second = await open(shared);
+  const after = await center(second.page);
+  assert.ok(Math.abs(after.lon - before.lon) < 1e-3 && Math.abs(after.lat - before.lat) < 1e-3, `${JSON.stringify(before)} vs ${JSON.stringify(after)}`);
+  assert.ok(Math.abs(after.zoom - before.zoom) < 0.01);
+  const visibleAfter = await second.page.evaluate(() => window.bourg.layers.filter((l) => document.querySelector(`input[data-layer="${l.id}"]`).checked).map((l) => l.id));
+  assert.deepEqual(visibleAfter, visibleBefore);
+  const lovacDrawn = await second.page.evaluate(() => window.bourg.map.queryRenderedFeatures().some((f) => f.layer.metadata?.['bourg:layer'] === 'lovac'));
+  assert.ok(lovacDrawn, 'the shared view shows the vacancy layer');
+
+  // The PNG export holds the map plus a legend column.
+  const png = await second.page.evaluate(async () => {
+    const url = await window.bourg.renderPng();
+    const img = new Image();
+    await new Promise((r) => { img.onload = r; img.src = url; });
+    return { prefix: url.slice(0, 22), width: img.width, mapWidth: window.bourg.map.getCanvas().width };
+  });
+  assert.equal(png.prefix, 'data:image/png;base64,');
+  assert.ok(png.width > png.mapWidth, `export ${png.width}px for a ${png.mapWidth}px map`);
+
+  assert.deepEqual(errors, [], 'no console errors');
+  assert.deepEqual(second.errors, [], 'no console errors after reload');
+});
