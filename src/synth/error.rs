@@ -45,6 +45,15 @@ pub enum SynthError {
         #[source]
         source: GdalMessage,
     },
+    /// A gzip input is corrupt or truncated (GDAL would read it only in part, silently).
+    #[error("{}: not a complete gzip file", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The decompression error.
+        #[source]
+        source: std::io::Error,
+    },
     /// An input table lacks a column the generator reads.
     #[error("{}: column {column:?} not found", path.display())]
     MissingColumn {

@@ -167,7 +167,8 @@ fn abbreviate(codes: &BTreeSet<String>) -> String {
     }
 }
 
-/// Opens a vector file read-only; `.gz` files through `/vsigzip/`, CSV without type detection.
+/// Opens a vector file read-only; `.gz` files through `/vsigzip/` once checked whole (GDAL
+/// reads a truncated gzip file up to the damage without failing), CSV without type detection.
 fn open(path: &Path) -> Result<Dataset, SynthError> {
     if !path.is_file() {
         return Err(SynthError::MissingInput {
@@ -177,6 +178,7 @@ fn open(path: &Path) -> Result<Dataset, SynthError> {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     let name = path.to_string_lossy().to_ascii_lowercase();
     let gdal_path: PathBuf = if name.ends_with(".gz") {
+        check_gzip(path)?;
         PathBuf::from(format!("/vsigzip/{}", absolute.display()))
     } else {
         absolute
@@ -192,6 +194,19 @@ fn open(path: &Path) -> Result<Dataset, SynthError> {
         path: path.to_owned(),
         source: GdalMessage::from(&e),
     })
+}
+
+/// Decompresses a gzip file to nowhere, failing on any corruption or truncation (about 50 ms for
+/// the 13 MB national GeoJSON).
+fn check_gzip(path: &Path) -> Result<(), SynthError> {
+    let corrupt = |source| SynthError::Corrupt {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(corrupt)?;
+    let mut decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    std::io::copy(&mut decoder, &mut std::io::sink()).map_err(corrupt)?;
+    Ok(())
 }
 
 /// Reads the named columns of a table's single layer as text, calling `row` with the 1-based

@@ -35,7 +35,8 @@ async fn demo_layers_are_listed_with_counts_and_bounds() {
             .as_str()
             .unwrap_or("")
             .contains("Licence Ouverte"));
-        assert_eq!(l["synthetic"], false);
+        let synthetic = ["rpls", "vacance_batiments"].contains(&l["id"].as_str().unwrap_or(""));
+        assert_eq!(l["synthetic"], synthetic, "{}", l["id"]);
     }
     let communes = layers
         .iter()
@@ -84,6 +85,11 @@ fn demo_counts_equal_an_independent_count_of_the_files() {
         "PROVENANCE: 564 sites in 62, 157 in 25"
     );
     assert_eq!(count("ort"), csv_rows("ort_conventions_62_25.csv"));
+    assert_eq!(count("rpls"), csv_rows("synthetic/rpls.csv"));
+    assert_eq!(
+        count("vacance_batiments"),
+        csv_rows("synthetic/vacance_batiments.csv")
+    );
     for layer in catalog.layers() {
         assert_eq!(
             layer.report.skipped(),

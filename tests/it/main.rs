@@ -6,5 +6,6 @@ mod demo;
 mod errors;
 mod http;
 mod load;
+mod synth;
 mod tile_http;
 mod tiles;
