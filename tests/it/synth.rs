@@ -324,11 +324,12 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
 /// (not GDAL).
 fn qpv_by_commune() -> HashMap<String, BTreeSet<String>> {
     use std::io::Read;
-    let file = std::fs::File::open(data_dir().join("france/qpv2024_communes.csv.gz")).unwrap();
+    let file =
+        std::fs::File::open(data_dir().join("france/qpv2024_communes.csv.gz")).expect("test input");
     let mut text = String::new();
     flate2::read::GzDecoder::new(file)
         .read_to_string(&mut text)
-        .unwrap();
+        .expect("test input");
     let records = csv_records(&text);
     assert_eq!(records[0][..3], ["insee_com", "lib_com", "code_qp"]);
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
@@ -374,12 +375,12 @@ fn generated_files_load_through_the_layer_files() {
     let d = demo();
     let dir = LayerDir::new();
     let data = dir.path().join("data/synthetic");
-    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&data).expect("test input");
     for (file, toml) in [(RPLS_FILE, "rpls"), (VACANCY_FILE, "vacance_batiments")] {
-        std::fs::copy(d.out().join(file), data.join(file)).unwrap();
+        std::fs::copy(d.out().join(file), data.join(file)).expect("test input");
         let text =
             std::fs::read_to_string(crate::support::demo_layers().join(format!("{toml}.toml")))
-                .unwrap();
+                .expect("test input");
         dir.write(toml, &text);
     }
     let catalog = dir.load().expect("synthetic layers load");
@@ -413,7 +414,7 @@ fn synth_cli(args: &[&str]) -> (bool, String) {
 
 #[test]
 fn bad_arguments_and_inputs_give_clear_errors() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().expect("test input");
     let out = tmp.path().join("out");
     let (data, out_s) = (data_dir(), out.display().to_string());
     let data_s = data.display().to_string();
@@ -439,7 +440,7 @@ fn bad_arguments_and_inputs_give_clear_errors() {
     }
     // An output folder that cannot be created (its parent is a file).
     let file = tmp.path().join("a-file");
-    std::fs::write(&file, "x").unwrap();
+    std::fs::write(&file, "x").expect("test input");
     let blocked = file.join("out").display().to_string();
     let (ok, stderr) = synth_cli(&["--dep", "25", "--out", &blocked, "--data", &data_s]);
     assert!(
@@ -448,7 +449,7 @@ fn bad_arguments_and_inputs_give_clear_errors() {
     );
     // A data folder without the inputs.
     let empty = tmp.path().join("empty");
-    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::create_dir_all(&empty).expect("test input");
     let (ok, stderr) = synth_cli(&[
         "--dep",
         "25",
@@ -463,35 +464,40 @@ fn bad_arguments_and_inputs_give_clear_errors() {
 
 /// A copy of the data folder with one national table replaced.
 fn data_with(file: &str, bytes: &[u8]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("france")).unwrap();
+    let dir = tempfile::tempdir().expect("test input");
+    std::fs::create_dir_all(dir.path().join("france")).expect("test input");
     let names: BTreeSet<String> = std::fs::read_dir(data_dir().join("france"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .expect("test input")
+        .map(|e| {
+            e.expect("test input")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     for name in names {
         let target = dir.path().join("france").join(&name);
-        std::fs::copy(data_dir().join("france").join(&name), target).unwrap();
+        std::fs::copy(data_dir().join("france").join(&name), target).expect("test input");
     }
     std::fs::copy(
         data_dir().join("communes_62_25_cog2025.geojson"),
         dir.path().join("communes_62_25_cog2025.geojson"),
     )
-    .unwrap();
-    std::fs::write(dir.path().join(file), bytes).unwrap();
+    .expect("test input");
+    std::fs::write(dir.path().join(file), bytes).expect("test input");
     dir
 }
 
 fn gzip(text: &str) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(text.as_bytes()).unwrap();
-    e.finish().unwrap()
+    e.write_all(text.as_bytes()).expect("test input");
+    e.finish().expect("test input")
 }
 
 #[test]
 fn malformed_inputs_are_errors_not_panics() {
-    let out = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().expect("test input");
     let out_s = out.path().display().to_string();
     let original = std::fs::read(data_dir().join("france/qpv2024_communes.csv.gz")).unwrap();
     let truncated = data_with(
