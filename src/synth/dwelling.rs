@@ -162,6 +162,42 @@ pub fn dwelling_classes(rng: &mut Rng, building: u8, heating: Heating) -> (u8, u
     (energy as u8, ghg.clamp(0, 6) as u8)
 }
 
+/// Smallest and largest collective building.
+pub const COLLECTIVE_SIZE: (u32, u32) = (8, 150);
+/// Median collective building size by dens7 class (log-normal, σ = 0.6 in log space).
+const MEDIAN_BUILDING: [f64; 7] = [40.0, 30.0, 22.0, 18.0, 14.0, 12.0, 10.0];
+
+/// Sizes of the collective buildings holding `total` dwellings: log-normal around the class's
+/// median, clamped to [`COLLECTIVE_SIZE`]; the last ones adjusted so the sizes sum to `total`
+/// and none falls below the minimum (`total` is 0 or at least the minimum).
+pub fn collective_sizes(rng: &mut Rng, total: u64, dens: usize) -> Vec<u32> {
+    let (min, max) = (u64::from(COLLECTIVE_SIZE.0), u64::from(COLLECTIVE_SIZE.1));
+    let mut sizes = Vec::new();
+    let mut rest = total;
+    while rest > 0 {
+        let drawn = (MEDIAN_BUILDING[dens].ln() + 0.6 * rng.normal())
+            .exp()
+            .round() as u64;
+        let mut size = drawn.clamp(min, max);
+        if rest.saturating_sub(size) < min {
+            size = if rest <= max { rest } else { rest - min };
+        }
+        sizes.push(size as u32);
+        rest -= size;
+    }
+    sizes
+}
+
+/// A geometric count: how many successes of probability `p` before the first failure, at most
+/// `cap`.
+pub fn geometric(rng: &mut Rng, p: f64, cap: usize) -> usize {
+    let mut k = 0;
+    while k < cap && rng.chance(p) {
+        k += 1;
+    }
+    k
+}
+
 const COLLECTIVE_ROOMS: [f64; 6] = [0.08, 0.21, 0.36, 0.26, 0.08, 0.01];
 const INDIVIDUAL_ROOMS: [f64; 6] = [0.01, 0.07, 0.25, 0.42, 0.21, 0.04];
 /// Typical surface of a social dwelling by number of rooms, m².
@@ -261,6 +297,27 @@ pub fn occupancy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{any, prop_assert, prop_assert_eq, proptest};
+
+    proptest! {
+        #[test]
+        fn collective_sizes_sum_and_stay_in_bounds(total in 8u64..20_000, seed in any::<u64>(), dens in 0usize..7) {
+            let mut rng = Rng::seeded(seed);
+            let sizes = collective_sizes(&mut rng, total, dens);
+            prop_assert_eq!(sizes.iter().map(|&s| u64::from(s)).sum::<u64>(), total);
+            for s in sizes {
+                prop_assert!((COLLECTIVE_SIZE.0..=COLLECTIVE_SIZE.1).contains(&s), "{}", s);
+            }
+        }
+    }
+
+    #[test]
+    fn no_collective_building_for_zero_and_geometric_is_capped() {
+        assert!(collective_sizes(&mut Rng::seeded(1), 0, 0).is_empty());
+        let mut rng = Rng::seeded(2);
+        assert!((0..1000).all(|_| geometric(&mut rng, 0.99, 5) <= 5));
+        assert_eq!(geometric(&mut rng, 0.0, 5), 0);
+    }
 
     #[test]
     fn years_are_ordered_and_bounded() {

@@ -94,6 +94,7 @@ mod landlord;
 mod output;
 mod place;
 mod projection;
+mod reader;
 mod rng;
 mod rpls;
 mod summary;

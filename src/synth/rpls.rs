@@ -13,7 +13,9 @@ use geo::Coord;
 use super::address::{self, Street};
 use super::calibration::{qpv_share, COLLECTIVE_SHARE};
 use super::commune::Commune;
-use super::dwelling::{self, Heating, Kind, Occupancy, CLASSES};
+use super::dwelling::{
+    self, collective_sizes, geometric, Heating, Kind, Occupancy, CLASSES, COLLECTIVE_SIZE,
+};
 use super::error::SynthError;
 use super::landlord::Landlords;
 use super::output::{push_int, push_text, push_uint, push_xy};
@@ -24,10 +26,6 @@ use super::rng::Rng;
 /// The header of the RPLS file.
 pub const HEADER: &str = "DEPCOM;LIBCOM;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;CODEPOSTAL;QPV;TYPECONST;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN;CONV;DPEENERGIE;DPESERRE;DROIT;X;Y;OCCUPATION;BAILLEUR\n";
 
-/// Smallest and largest collective building.
-pub const COLLECTIVE_SIZE: (u32, u32) = (8, 150);
-/// Median collective building size by dens7 class (log-normal, σ = 0.6 in log space).
-const MEDIAN_BUILDING: [f64; 7] = [40.0, 30.0, 22.0, 18.0, 14.0, 12.0, 10.0];
 /// Spread of a QPV around its centre, metres (at most the commune's spread).
 const QPV_SPREAD_M: f64 = 250.0;
 
@@ -176,37 +174,6 @@ pub fn generate(
         .project_checked(ctx.l93, rng, &positions, ctx.spread_m)?;
     write_rows(ctx, rng, &ops, &buildings, &xy, out, stats);
     Ok(())
-}
-
-/// Sizes of the collective buildings holding `total` dwellings: log-normal around the class's
-/// median, clamped to [`COLLECTIVE_SIZE`]; the last ones adjusted so the sizes sum to `total`
-/// and none falls below the minimum (`total` is 0 or at least the minimum).
-fn collective_sizes(rng: &mut Rng, total: u64, dens: usize) -> Vec<u32> {
-    let (min, max) = (u64::from(COLLECTIVE_SIZE.0), u64::from(COLLECTIVE_SIZE.1));
-    let mut sizes = Vec::new();
-    let mut rest = total;
-    while rest > 0 {
-        let drawn = (MEDIAN_BUILDING[dens].ln() + 0.6 * rng.normal())
-            .exp()
-            .round() as u64;
-        let mut size = drawn.clamp(min, max);
-        if rest.saturating_sub(size) < min {
-            size = if rest <= max { rest } else { rest - min };
-        }
-        sizes.push(size as u32);
-        rest -= size;
-    }
-    sizes
-}
-
-/// A geometric count: how many successes of probability `p` before the first failure, at most
-/// `cap`.
-fn geometric(rng: &mut Rng, p: f64, cap: usize) -> usize {
-    let mut k = 0;
-    while k < cap && rng.chance(p) {
-        k += 1;
-    }
-    k
 }
 
 fn qpv_centre(ctx: &Context<'_>, rng: &mut Rng) -> Coord<f64> {
@@ -392,35 +359,5 @@ fn write_rows(
             stats.empty += u64::from(occupancy == Occupancy::Empty);
             stats.energy_f_or_g += u64::from(energy >= 5);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::{any, prop_assert, prop_assert_eq, proptest};
-
-    proptest! {
-        #[test]
-        fn collective_sizes_sum_and_stay_in_bounds(total in 8u64..20_000, seed in any::<u64>(), dens in 0usize..7) {
-            let mut rng = Rng::seeded(seed);
-            let sizes = collective_sizes(&mut rng, total, dens);
-            prop_assert_eq!(sizes.iter().map(|&s| u64::from(s)).sum::<u64>(), total);
-            for s in sizes {
-                prop_assert!((COLLECTIVE_SIZE.0..=COLLECTIVE_SIZE.1).contains(&s), "{}", s);
-            }
-        }
-    }
-
-    #[test]
-    fn no_collective_building_for_zero() {
-        assert!(collective_sizes(&mut Rng::seeded(1), 0, 0).is_empty());
-    }
-
-    #[test]
-    fn geometric_is_capped() {
-        let mut rng = Rng::seeded(2);
-        assert!((0..1000).all(|_| geometric(&mut rng, 0.99, 5) <= 5));
-        assert_eq!(geometric(&mut rng, 0.0, 5), 0);
     }
 }

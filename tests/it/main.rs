@@ -7,5 +7,6 @@ mod errors;
 mod http;
 mod load;
 mod synth;
+mod synth_errors;
 mod tile_http;
 mod tiles;
