@@ -1,9 +1,10 @@
-//! The attributes of synthetic social buildings and dwellings, in RPLS codes: construction and
-//! first-letting years, financing (`FINAN`), APL agreement (`CONV`), the landlord's right
-//! (`DROIT`), energy and greenhouse-gas classes (`DPEENERGIE`, `DPESERRE`), rooms, surface and
+//! The attributes of synthetic social buildings and dwellings, in RPLS codes: collective
+//! building sizes, construction and first-letting years, financing (`FINAN`), APL agreement
+//! (`CONV`), the landlord's right (`DROIT`), energy and greenhouse-gas classes (`DPEENERGIE`, `DPESERRE`), rooms, surface and
 //! occupancy at 1 January 2025.
 //!
-//! Invariants: `LOCAT ≥ CONSTRUCT`, both ≤ [`LAST_YEAR`]; `NBPIECE` in 1..=6; `SURFHAB` ≥ 12 m²;
+//! Invariants: collective buildings hold [`COLLECTIVE_SIZE`] (8 to 150) dwellings;
+//! `LOCAT ≥ CONSTRUCT`, both ≤ [`LAST_YEAR`]; `NBPIECE` in 1..=6; `SURFHAB` ≥ 12 m²;
 //! classes are `A`..`G`. The distributions are assumptions tuned so the national output shows
 //! the published RPLS orders of magnitude (peaks of construction 1955–1980, F+G ≈ 7 %, vacancy
 //! ≈ 2.5–3 %); the code tables are documented in the `synth` module docs.
