@@ -6,6 +6,7 @@
 //!
 //! The pipeline: [`config`] (one TOML file per layer) → [`layer`] (GDAL → features) →
 //! [`index`] (R-tree) → [`catalog`] (all layers, loaded in parallel) → [`router`] (axum).
+//! [`synth`] generates the synthetic RPLS and vacancy files the demo serves.
 
 pub mod bbox;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod layer;
 pub mod mercator;
 pub mod ogc;
 pub mod search;
+pub mod synth;
 pub mod tile;
 
 mod api;

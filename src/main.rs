@@ -1,4 +1,5 @@
-//! The `bourg` command: `serve` the layers over HTTP, or `check` that they load.
+//! The `bourg` command: `serve` the layers over HTTP, `check` that they load, or `synth`esise the
+//! synthetic RPLS and vacancy files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +50,25 @@ enum Command {
         #[arg(long, env = "BOURG_LAYERS", default_value = "layers")]
         layers: PathBuf,
     },
+    /// Generate synthetic social housing (RPLS layout, one row per dwelling) and private
+    /// long-term vacancy points (LOVAC-like), calibrated on public aggregates.
+    Synth {
+        /// Département to generate (repeatable), e.g. `--dep 62 --dep 25`.
+        #[arg(long = "dep", value_name = "CODE", required_unless_present = "france")]
+        deps: Vec<String>,
+        /// Every metropolitan département.
+        #[arg(long, conflicts_with = "deps")]
+        france: bool,
+        /// Output folder (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of every random draw: the same seed gives the same files.
+        #[arg(long, default_value_t = bourg::synth::DEFAULT_SEED)]
+        seed: u64,
+        /// Data folder: demo polygons, and the national tables in its `france/` folder.
+        #[arg(long, default_value = "layers/data")]
+        data: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -76,6 +96,22 @@ fn main() -> ExitCode {
             serve(layers, addr, settings)
         }
         Command::Check { layers } => check(layers),
+        Command::Synth {
+            deps,
+            france,
+            out,
+            seed,
+            data,
+        } => synth(bourg::synth::Options {
+            scope: if france {
+                bourg::synth::Scope::France
+            } else {
+                bourg::synth::Scope::Departements(deps)
+            },
+            seed,
+            data_dir: data,
+            out_dir: out,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -157,6 +193,14 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+fn synth(options: bourg::synth::Options) -> anyhow::Result<()> {
+    use std::io::Write;
+    let summary = bourg::synth::run(&options)?;
+    // A closed pipe (`bourg synth … | head`) is not an error of the run.
+    let _ = writeln!(std::io::stdout().lock(), "{summary}");
+    Ok(())
 }
 
 fn check(layers: PathBuf) -> anyhow::Result<()> {

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Extract the demo region (Pas-de-Calais 62, Doubs 25) from ../shared/data into layers/data.
+"""Extract the demo region (Pas-de-Calais 62, Doubs 25) from ../shared/data into layers/data, and
+the national tables `bourg synth` is calibrated on into layers/data/france (gzip-compressed).
 
 Standard library only. Run from the repository root:  python3 layers/data/extract.py [SHARED_DATA_DIR]
-Every output keeps the source's columns and values unchanged; only rows outside the two
-départements are dropped. See layers/data/README.md for producers, dates and licences.
+Demo outputs keep the source's columns and values unchanged; only rows outside the two
+départements are dropped. National outputs keep every row; a few keep only the columns the
+generator reads (said below). Gzip files are written with a zero timestamp, so a rerun gives the
+same bytes. See layers/data/README.md for producers, dates and licences.
 """
 import csv
+import gzip
+import io
 import json
 import sys
 from pathlib import Path
@@ -70,3 +75,48 @@ filter_csv("cartofriches_sites_2023.csv", "cartofriches_sites_62_25_2023.csv", "
 filter_csv("lovac_vacance_longue_communes_2021.csv", "lovac_communes_62_25_2021.csv", "insee_com")
 filter_csv("zonage_abc_communes.csv", "zonage_abc_62_25.csv", "insee_com")
 filter_csv("qpv2024_communes.csv", "qpv2024_communes_62_25.csv", "insee_com")
+
+
+# --- National tables for `bourg synth` (layers/data/france, read through GDAL's /vsigzip/) ---
+FRANCE = OUT / "france"
+FRANCE.mkdir(exist_ok=True)
+
+
+def write_gz(name, data):
+    with open(FRANCE / name, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as f:
+            f.write(data)
+    print(f"france/{name}: {len(data):,} bytes before compression")
+
+
+def copy_gz(name, out_name=None):
+    write_gz(out_name or f"{name}.gz", (SRC / name).read_bytes())
+
+
+def columns_gz(name, out_name, columns, rows=None):
+    with open(SRC / name, encoding="utf-8", newline="") as f:
+        source = rows if rows is not None else list(csv.DictReader(f))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    w.writerows(source)
+    write_gz(out_name, buf.getvalue().encode("utf-8"))
+
+
+copy_gz("communes_france_simplifiees_cog2025.geojson")
+copy_gz("qpv2024_communes.csv")
+copy_gz("lovac_vacance_longue_communes_2021.csv")
+copy_gz("zonage_abc_communes.csv")
+# Postcodes: every COG 2026 entity (current, delegated and associated communes, arrondissements).
+columns_gz("communes_reference_cog2026.csv", "codes_postaux_cog2026.csv.gz",
+           ["code_insee", "type", "codes_postaux"])
+# The ANCT point of each programme commune (ACV, PVD, ORT), one row per (commune, programme).
+points = []
+for programme, name in (("acv", "acv_communes.csv"), ("pvd", "pvd_communes.csv"),
+                        ("ort", "ort_conventions_communes.csv")):
+    with open(SRC / name, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            points.append({"insee_com": r["insee_com"], "programme": programme,
+                           "lon": r["lon"], "lat": r["lat"]})
+columns_gz("acv_communes.csv", "programmes_points.csv.gz",
+           ["insee_com", "programme", "lon", "lat"], rows=points)

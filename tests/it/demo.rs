@@ -19,6 +19,25 @@ fn csv_rows(name: &str) -> usize {
     text.lines().filter(|l| !l.trim().is_empty()).count() - 1
 }
 
+/// Rows, distinct X;Y positions and Lens rows of the synthetic RPLS file, by plain splitting.
+fn rpls_file_counts() -> (usize, usize, usize) {
+    let text =
+        std::fs::read_to_string(demo_layers().join("data/synthetic/rpls.csv")).expect("rpls");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(';').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (x, y, dep) = (col("X"), col("Y"), col("DEPCOM"));
+    let mut positions = std::collections::HashSet::new();
+    let (mut rows, mut lens) = (0, 0);
+    for line in lines.filter(|l| !l.is_empty()) {
+        let cells: Vec<&str> = line.split(';').collect();
+        rows += 1;
+        positions.insert((cells[x].to_owned(), cells[y].to_owned()));
+        lens += usize::from(cells[dep] == "62498");
+    }
+    (rows, positions.len(), lens)
+}
+
 #[tokio::test]
 async fn demo_layers_are_listed_with_counts_and_bounds() {
     let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
@@ -35,7 +54,9 @@ async fn demo_layers_are_listed_with_counts_and_bounds() {
             .as_str()
             .unwrap_or("")
             .contains("Licence Ouverte"));
-        assert_eq!(l["synthetic"], false);
+        let synthetic = ["rpls", "rpls_communes", "vacance_batiments"]
+            .contains(&l["id"].as_str().unwrap_or(""));
+        assert_eq!(l["synthetic"], synthetic, "{}", l["id"]);
     }
     let communes = layers
         .iter()
@@ -84,6 +105,33 @@ fn demo_counts_equal_an_independent_count_of_the_files() {
         "PROVENANCE: 564 sites in 62, 157 in 25"
     );
     assert_eq!(count("ort"), csv_rows("ort_conventions_62_25.csv"));
+    // Dwellings become residences: one per distinct position, every row counted.
+    let rpls = catalog.get("rpls").expect("rpls");
+    let (rows, positions, lens) = rpls_file_counts();
+    assert_eq!(rpls.report.grouped_rows as usize, rows);
+    assert_eq!(count("rpls"), positions);
+    assert_eq!(
+        count("rpls"),
+        csv_rows("synthetic/rpls.csv") - (rows - positions)
+    );
+    // Commune totals add up to the file, and Lens's equals its rows.
+    let totals = catalog.get("rpls_communes").expect("rpls_communes");
+    let logements = totals.property_index("logements").expect("logements");
+    let code = totals.property_index("code").expect("code");
+    let mut sum = 0;
+    for f in &totals.features {
+        if let Value::Int(n) = f.properties[logements] {
+            sum += n as usize;
+            if f.properties[code] == Value::String("62498".into()) {
+                assert_eq!(n as usize, lens, "Lens");
+            }
+        }
+    }
+    assert_eq!(sum, rows, "every dwelling lands in a commune");
+    assert_eq!(
+        count("vacance_batiments"),
+        csv_rows("synthetic/vacance_batiments.csv")
+    );
     for layer in catalog.layers() {
         assert_eq!(
             layer.report.skipped(),

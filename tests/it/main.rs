@@ -9,5 +9,7 @@ mod http;
 mod load;
 mod ogc;
 mod ogc_gdal;
+mod synth;
+mod synth_errors;
 mod tile_http;
 mod tiles;

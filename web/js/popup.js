@@ -1,6 +1,6 @@
 // Popups on click: the topmost feature of a Bourg layer, described for what it is — a residence,
 // a commune, a brownfield, a programme perimeter, a cluster of points — or as a plain table.
-import { escape, num, pct, yesNo } from './format.js';
+import { escape, num, pct, year, yesNo } from './format.js';
 
 const DPE = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
 
@@ -22,7 +22,7 @@ function residence(p) {
       ['Vacants', `${num(p.vacants)} (${pct(p.vacants ?? 0, p.logements ?? 0)})`],
       ['Vides', p.vides !== undefined ? num(p.vides) : undefined],
       ['Étiquettes DPE', dpe || '—'],
-      ['Construction', num(p.CONSTRUCT)],
+      ['Construction', year(p.CONSTRUCT)],
       ['En QPV', yesNo(p.en_qpv)],
     ]),
   };

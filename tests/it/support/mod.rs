@@ -3,6 +3,7 @@
 pub mod lambert93;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -18,9 +19,28 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The repository's demo `layers/` folder.
+/// The repository's demo `layers/` folder. Its synthetic files (`layers/data/synthetic/`,
+/// gitignored) are generated first if missing: `make test` does it with the binary, this keeps a
+/// plain `cargo test` working.
 pub fn demo_layers() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("layers")
+    static READY: OnceLock<()> = OnceLock::new();
+    let layers = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers");
+    READY.get_or_init(|| {
+        let out = layers.join("data/synthetic");
+        let present = [bourg::synth::RPLS_FILE, bourg::synth::VACANCY_FILE]
+            .iter()
+            .all(|f| out.join(f).is_file());
+        if !present {
+            bourg::synth::run(&bourg::synth::Options {
+                scope: bourg::synth::Scope::Departements(vec!["62".into(), "25".into()]),
+                seed: bourg::synth::DEFAULT_SEED,
+                data_dir: layers.join("data"),
+                out_dir: out,
+            })
+            .expect("generate the synthetic demo files");
+        }
+    });
+    layers
 }
 
 /// A temporary folder of layer files.
