@@ -182,3 +182,48 @@ async fn web_folder_is_served_at_root() {
         .starts_with("text/html"));
     assert!(String::from_utf8_lossy(&body).contains("Bourg"));
 }
+
+#[tokio::test]
+async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
+    let app = app(bourg::Catalog::load(&crate::support::demo_layers()).expect("demo loads"));
+    for (q, code, name) in [
+        ("lens", "62498", "Lens"),
+        ("LIEVIN", "62510", "Liévin"),
+        ("liévin", "62510", "Liévin"),
+        ("besancon", "25056", "Besançon"),
+        ("62498", "62498", "Lens"),
+        ("saint omer", "62765", "Saint-Omer"),
+        ("Saint-Omer", "62765", "Saint-Omer"),
+    ] {
+        let (status, body) = get_json(&app, &format!("/api/search?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>())).await;
+        assert_eq!(status, 200, "{q}");
+        let first = &body["results"][0];
+        assert_eq!(first["code"], code, "{q}: {body}");
+        assert_eq!(first["name"], name);
+        let c = first["center"].as_array().expect("center");
+        let b = first["bbox"].as_array().expect("bbox");
+        let (x, y) = (c[0].as_f64().expect("x"), c[1].as_f64().expect("y"));
+        assert!(b[0].as_f64().expect("w") <= x && x <= b[2].as_f64().expect("e"));
+        assert!(b[1].as_f64().expect("s") <= y && y <= b[3].as_f64().expect("n"));
+    }
+    let (_, body) = get_json(&app, "/api/search?q=sous%20lens&limit=3").await;
+    let results = body["results"].as_array().expect("results");
+    assert!(!results.is_empty() && results.len() <= 3);
+    assert!(results.iter().all(|r| r["name"].as_str().expect("name").contains("sous-Lens")), "{body}");
+    let (_, body) = get_json(&app, "/api/search?q=zzzz").await;
+    assert_eq!(body["results"], serde_json::json!([]));
+    for (uri, words) in [
+        ("/api/search", "q is required"),
+        ("/api/search?q=%20", "q is required"),
+        ("/api/search?q=lens&limit=0", "limit"),
+        ("/api/search?q=lens&limit=51", "limit"),
+        ("/api/search?q=lens&page=2", "unknown query parameter \"page\""),
+    ] {
+        let (status, body) = get_json(&app, uri).await;
+        assert_eq!(status, 400, "{uri}");
+        assert!(error_description(&body).contains(words), "{uri}: {body}");
+    }
+    let long = "a".repeat(101);
+    let (status, _) = get_json(&app, &format!("/api/search?q={long}")).await;
+    assert_eq!(status, 400);
+}
