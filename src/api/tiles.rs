@@ -254,7 +254,7 @@ fn vector_layer(layer: &Layer) -> Json_ {
 pub(crate) fn attribution_html(layers: &[Arc<Layer>]) -> String {
     let mut parts: Vec<String> = Vec::new();
     for l in layers {
-        let mut text = escape_html(&l.config.attribution.text());
+        let mut text = crate::ogc::html::escape(&l.config.attribution.text());
         if l.config.synthetic {
             text.push_str(" — données synthétiques");
         }
@@ -263,13 +263,6 @@ pub(crate) fn attribution_html(layers: &[Arc<Layer>]) -> String {
         }
     }
     parts.join(" · ")
-}
-
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -64,13 +64,7 @@ impl Grouper {
     pub fn read(&self, row: &gdal::vector::Feature<'_>) -> Vec<String> {
         self.fields
             .iter()
-            .map(|&i| {
-                row.field_as_string(i)
-                    .ok()
-                    .flatten()
-                    .map(|s| s.trim().to_owned())
-                    .unwrap_or_default()
-            })
+            .map(|&i| source::field_text(row, i))
             .collect()
     }
 

@@ -63,12 +63,7 @@ pub fn read_table(join: &JoinConfig) -> Result<(Rows, JoinReport), SourceError> 
     let mut rows: Rows = HashMap::new();
     for (n, row) in layer.features().enumerate() {
         report.rows += 1;
-        let key = row
-            .field_as_string(key_column)
-            .ok()
-            .flatten()
-            .map(|k| k.trim().to_owned())
-            .unwrap_or_default();
+        let key = source::field_text(&row, key_column);
         if key.is_empty() {
             report.empty_keys += 1;
             continue;

@@ -260,14 +260,10 @@ impl Reader<'_> {
         y: usize,
         position: Position,
     ) -> Option<GdalGeometry> {
-        let text = |i| {
-            feature
-                .field_as_string(i)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        };
-        let (tx, ty) = (text(x), text(y));
+        let (tx, ty) = (
+            source::field_text(feature, x),
+            source::field_text(feature, y),
+        );
         if tx.trim().is_empty() || ty.trim().is_empty() {
             self.report.empty.add(format!("{position}: no coordinates"));
             return None;

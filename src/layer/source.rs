@@ -183,6 +183,15 @@ pub fn open(source: &SourceConfig) -> Result<Opened, SourceError> {
     }
 }
 
+/// A field of a row as trimmed text; empty when null or missing.
+pub fn field_text(row: &gdal::vector::Feature<'_>, i: usize) -> String {
+    row.field_as_string(i)
+        .ok()
+        .flatten()
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// Index of each named column in a layer, in the order asked.
 ///
 /// # Errors

@@ -8,7 +8,7 @@ mod collections;
 pub mod cql2;
 pub mod crs;
 mod geojson;
-mod html;
+pub(crate) mod html;
 mod items;
 mod openapi;
 mod params;

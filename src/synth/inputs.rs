@@ -192,13 +192,7 @@ fn read_communes(
     let [code_i, nom_i, dep_i, pop_i, dens_i] = column_indexes(&layer, path, columns)?;
     let mut out = Vec::new();
     for (n, feature) in layer.features().enumerate() {
-        let text = |i| {
-            feature
-                .field_as_string(i)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        };
+        let text = |i| crate::layer::field_text(&feature, i);
         let (code, dep) = (text(code_i), text(dep_i));
         if code.is_empty() {
             return Err(bad(path, n + 1, "code", "", "an INSEE code"));

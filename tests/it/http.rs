@@ -195,7 +195,14 @@ async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
         ("saint omer", "62765", "Saint-Omer"),
         ("Saint-Omer", "62765", "Saint-Omer"),
     ] {
-        let (status, body) = get_json(&app, &format!("/api/search?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>())).await;
+        let (status, body) = get_json(
+            &app,
+            &format!(
+                "/api/search?q={}",
+                form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
         assert_eq!(status, 200, "{q}");
         let first = &body["results"][0];
         assert_eq!(first["code"], code, "{q}: {body}");
@@ -209,7 +216,12 @@ async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
     let (_, body) = get_json(&app, "/api/search?q=sous%20lens&limit=3").await;
     let results = body["results"].as_array().expect("results");
     assert!(!results.is_empty() && results.len() <= 3);
-    assert!(results.iter().all(|r| r["name"].as_str().expect("name").contains("sous-Lens")), "{body}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["name"].as_str().expect("name").contains("sous-Lens")),
+        "{body}"
+    );
     let (_, body) = get_json(&app, "/api/search?q=zzzz").await;
     assert_eq!(body["results"], serde_json::json!([]));
     for (uri, words) in [
@@ -217,7 +229,10 @@ async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
         ("/api/search?q=%20", "q is required"),
         ("/api/search?q=lens&limit=0", "limit"),
         ("/api/search?q=lens&limit=51", "limit"),
-        ("/api/search?q=lens&page=2", "unknown query parameter \"page\""),
+        (
+            "/api/search?q=lens&page=2",
+            "unknown query parameter \"page\"",
+        ),
     ] {
         let (status, body) = get_json(&app, uri).await;
         assert_eq!(status, 400, "{uri}");
