@@ -17,6 +17,9 @@ pub enum AppError {
     /// The resource does not exist: 404.
     #[error("{0}")]
     NotFound(String),
+    /// The request body is too large: 413.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// The method is not allowed on this path: 405.
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -37,6 +40,7 @@ impl AppError {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "InvalidParameterValue"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }

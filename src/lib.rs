@@ -8,6 +8,7 @@
 //! [`index`] (R-tree) → [`catalog`] (all layers, loaded in parallel) → [`router`] (axum).
 //! [`synth`] generates the synthetic RPLS and vacancy files the demo serves.
 
+pub mod analysis;
 pub mod bbox;
 pub mod catalog;
 pub mod config;

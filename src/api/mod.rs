@@ -5,6 +5,7 @@ mod health;
 mod layers;
 mod search;
 mod style;
+mod territories;
 mod tiles;
 
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tiles::routes())
         .merge(style::routes())
         .merge(search::routes())
+        .merge(territories::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web)

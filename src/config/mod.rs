@@ -54,7 +54,7 @@ pub use derived::{CountBy, CountIf, GroupConfig, TotalsConfig};
 pub use style::{Categories, Choropleth, StyleConfig, THEMES};
 
 use indexmap::IndexMap;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Highest zoom level a layer may declare.
 pub const MAX_ZOOM: u8 = 24;
@@ -310,6 +310,35 @@ pub struct LayerConfig {
     pub style: StyleConfig,
     /// Properties searched by `/api/search`.
     pub search: Option<SearchConfig>,
+    /// What the layer brings to territory indicators.
+    pub role: Option<Role>,
+}
+
+/// What a layer brings to territory indicators (`[analysis] role = "…"`). Each role reads
+/// properties of fixed names, listed in `analysis::indicators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Commune polygons: code, nom, dep, epci, pmun22.
+    Communes,
+    /// Social-housing residences: DEPCOM, logements, vacants, dpe_F, dpe_G, CONSTRUCT, en_qpv.
+    Residences,
+    /// Private long-term vacancy per commune: code, nb_log_pp, pct_vacants_plus_2ans_pp.
+    Lovac,
+    /// Brownfield sites: insee_com.
+    Friches,
+    /// Zonage A/B/C per commune: code, zonage_abc.
+    Zonage,
+    /// Programme perimeters: code, and id_acv or id_pvd.
+    Perimeters,
+    /// Communes with a QPV: code, n_qp_in_commune.
+    Qpv,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnalysis {
+    role: Role,
 }
 
 /// `[search]`: the layer's features can be found by name or code.
@@ -371,6 +400,8 @@ struct RawLayer {
     style: Option<style::RawStyle>,
     #[serde(default)]
     search: Option<SearchConfig>,
+    #[serde(default)]
+    analysis: Option<RawAnalysis>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -584,6 +615,7 @@ impl Validator<'_> {
             totals: None,
             style: StyleConfig::default(),
             search: None,
+            role: raw.analysis.map(|a| a.role),
         };
         let invalid = |key: &str, message: String| self.invalid(key, message);
         let all_names: Vec<&str> = all_names.iter().map(String::as_str).collect();

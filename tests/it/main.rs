@@ -11,5 +11,6 @@ mod ogc;
 mod ogc_gdal;
 mod synth;
 mod synth_errors;
+mod territories;
 mod tile_http;
 mod tiles;

@@ -1,0 +1,282 @@
+//! Territory indicators, each with its source (producer, date, synthetic or not):
+//! population, social dwellings, social vacancy, DPE F/G share, median construction year,
+//! dwellings in QPV, private long-term vacancy (LOVAC), brownfields, zonage A/B/C, programme.
+//!
+//! Property names by role: communes `code, nom, pmun22`; residences `DEPCOM, logements, vacants,
+//! dpe_F, dpe_G, CONSTRUCT, en_qpv`; lovac `code, nb_log_pp, pct_vacants_plus_2ans_pp`; friches
+//! `insee_com`; zonage `code, zonage_abc`; perimeters `code`; qpv `code, n_qp_in_commune`.
+
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+
+use super::territory::{layer_with, text, Territory};
+use crate::catalog::Catalog;
+use crate::config::Role;
+use crate::layer::{Layer, Value};
+
+/// Where an indicator comes from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub layer: String,
+    pub producer: String,
+    pub date: String,
+    pub synthetic: bool,
+}
+
+impl Source {
+    fn of(layer: &Layer) -> Self {
+        Self {
+            layer: layer.id().to_owned(),
+            producer: layer.config.attribution.producer.clone(),
+            date: layer.config.attribution.date.clone(),
+            synthetic: layer.config.synthetic,
+        }
+    }
+}
+
+/// One indicator of one territory.
+#[derive(Debug, Clone, Serialize)]
+pub struct Indicator {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    /// A number, a text or a breakdown; null when the data has nothing for the territory.
+    pub value: Json,
+    pub source: Source,
+}
+
+fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> Option<f64> {
+    match layer.property_index(name).and_then(|i| f.properties.get(i)) {
+        Some(Value::Int(v)) => Some(*v as f64),
+        Some(Value::Float(v)) => Some(*v),
+        _ => None,
+    }
+}
+
+fn ratio(part: f64, whole: f64) -> Json {
+    if whole > 0.0 {
+        json!((1000.0 * part / whole).round() / 10.0)
+    } else {
+        Json::Null
+    }
+}
+
+/// Every indicator the catalogue's layers allow for a territory.
+pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
+    let mut out = Vec::new();
+    let mut push = |id, label, unit, value, layer: &Layer| {
+        out.push(Indicator {
+            id,
+            label,
+            unit,
+            value,
+            source: Source::of(layer),
+        });
+    };
+    if let Some(communes) = layer_with(catalog, Role::Communes) {
+        let pop: f64 = communes
+            .features
+            .iter()
+            .filter(|f| t.communes.contains(&text(communes, f, "code")))
+            .filter_map(|f| number(communes, f, "pmun22"))
+            .sum();
+        push(
+            "population",
+            "Population municipale",
+            "habitants",
+            json!(pop as i64),
+            communes,
+        );
+        push(
+            "communes",
+            "Communes",
+            "communes",
+            json!(t.communes.len()),
+            communes,
+        );
+    }
+    if let Some(r) = layer_with(catalog, Role::Residences) {
+        let members = t.members(r, "DEPCOM");
+        let sum = |name: &str| -> f64 {
+            members
+                .iter()
+                .filter_map(|&i| number(r, &r.features[i as usize], name))
+                .sum()
+        };
+        let dwellings = sum("logements");
+        let in_qpv: f64 = members
+            .iter()
+            .map(|&i| &r.features[i as usize])
+            .filter(|f| {
+                matches!(
+                    r.property_index("en_qpv").and_then(|k| f.properties.get(k)),
+                    Some(Value::Bool(true))
+                )
+            })
+            .filter_map(|f| number(r, f, "logements"))
+            .sum();
+        push(
+            "social_dwellings",
+            "Logements sociaux",
+            "logements",
+            json!(dwellings as i64),
+            r,
+        );
+        push(
+            "social_residences",
+            "Résidences sociales",
+            "résidences",
+            json!(members.len()),
+            r,
+        );
+        push(
+            "social_vacancy",
+            "Vacance du parc social",
+            "%",
+            ratio(sum("vacants"), dwellings),
+            r,
+        );
+        push(
+            "dpe_fg",
+            "Logements sociaux en étiquette F ou G",
+            "%",
+            ratio(sum("dpe_F") + sum("dpe_G"), dwellings),
+            r,
+        );
+        push(
+            "qpv_dwellings",
+            "Logements sociaux en QPV",
+            "logements",
+            json!(in_qpv as i64),
+            r,
+        );
+        let mut years: Vec<(f64, f64)> = members
+            .iter()
+            .filter_map(|&i| {
+                let f = &r.features[i as usize];
+                Some((number(r, f, "CONSTRUCT")?, number(r, f, "logements")?))
+            })
+            .collect();
+        years.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let half = years.iter().map(|(_, n)| n).sum::<f64>() / 2.0;
+        let mut seen = 0.0;
+        let median = years.iter().find(|(_, n)| {
+            seen += n;
+            seen >= half
+        });
+        push(
+            "median_year",
+            "Année médiane de construction (par logement)",
+            "année",
+            median.map_or(Json::Null, |(y, _)| json!(*y as i64)),
+            r,
+        );
+    }
+    if let Some(l) = layer_with(catalog, Role::Lovac) {
+        let (mut private, mut vacant, mut missing) = (0.0, 0.0, 0);
+        for f in l
+            .features
+            .iter()
+            .filter(|f| t.communes.contains(&text(l, f, "code")))
+        {
+            match (
+                number(l, f, "nb_log_pp"),
+                number(l, f, "pct_vacants_plus_2ans_pp"),
+            ) {
+                (Some(n), Some(p)) => {
+                    private += n;
+                    vacant += n * p / 100.0;
+                }
+                _ => missing += 1,
+            }
+        }
+        push(
+            "private_long_term_vacancy",
+            "Logements privés vacants depuis plus de 2 ans",
+            "logements",
+            json!(vacant.round() as i64),
+            l,
+        );
+        push(
+            "private_long_term_vacancy_rate",
+            "Part des logements privés vacants depuis plus de 2 ans",
+            "%",
+            ratio(vacant, private),
+            l,
+        );
+        push(
+            "private_vacancy_unpublished",
+            "Communes sans chiffre LOVAC publié (secret statistique)",
+            "communes",
+            json!(missing),
+            l,
+        );
+    }
+    if let Some(f) = layer_with(catalog, Role::Friches) {
+        push(
+            "brownfields",
+            "Friches recensées",
+            "sites",
+            json!(t.members(f, "insee_com").len()),
+            f,
+        );
+    }
+    if let Some(z) = layer_with(catalog, Role::Zonage) {
+        let mut zones = std::collections::BTreeMap::<String, usize>::new();
+        for f in z
+            .features
+            .iter()
+            .filter(|f| t.communes.contains(&text(z, f, "code")))
+        {
+            *zones.entry(text(z, f, "zonage_abc")).or_default() += 1;
+        }
+        push(
+            "zonage_abc",
+            "Zonage A/B/C (communes par zone)",
+            "communes",
+            json!(zones),
+            z,
+        );
+    }
+    for p in catalog
+        .layers()
+        .filter(|l| l.config.role == Some(Role::Perimeters))
+    {
+        let n = p
+            .features
+            .iter()
+            .filter(|f| t.communes.contains(&text(p, f, "code")))
+            .count();
+        push(
+            if p.id().contains("pvd") {
+                "pvd_communes"
+            } else {
+                "acv_communes"
+            },
+            if p.id().contains("pvd") {
+                "Communes Petites villes de demain"
+            } else {
+                "Communes Action Cœur de Ville"
+            },
+            "communes",
+            json!(n),
+            p,
+        );
+    }
+    if let Some(q) = layer_with(catalog, Role::Qpv) {
+        let n: f64 = q
+            .features
+            .iter()
+            .filter(|f| t.communes.contains(&text(q, f, "code")))
+            .filter_map(|f| number(q, f, "n_qp_in_commune"))
+            .sum();
+        push(
+            "qpv",
+            "Quartiers prioritaires (QPV 2024)",
+            "quartiers",
+            json!(n as i64),
+            q,
+        );
+    }
+    out
+}

@@ -1,0 +1,9 @@
+//! Territory analysis: indicators for a commune, an EPCI, a département, a programme perimeter or
+//! a drawn polygon, compared with its département and with everything served.
+
+pub mod indicators;
+pub mod territory;
+pub mod upload;
+
+pub use indicators::{compute, Indicator};
+pub use territory::{everything, from_polygon, resolve, Kind, Territory};

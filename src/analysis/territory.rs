@@ -1,0 +1,225 @@
+//! Territories: a commune (INSEE code), an EPCI (SIREN), a département, a programme perimeter
+//! (`acv-113`, `pvd-32-62-8`) or a drawn polygon, resolved to the INSEE codes of their communes
+//! and, for a polygon, its WGS84 geometry.
+
+use std::collections::BTreeSet;
+
+use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon};
+
+use crate::bbox::BboxWgs84;
+use crate::catalog::Catalog;
+use crate::config::Role;
+use crate::layer::{Layer, Value};
+
+/// What kind of territory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Commune,
+    Epci,
+    Departement,
+    Perimetre,
+    Polygone,
+    Ensemble,
+}
+
+/// A resolved territory.
+#[derive(Debug, Clone)]
+pub struct Territory {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its code (INSEE, SIREN, département, perimeter id; empty for a polygon).
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// INSEE codes of its communes (for a polygon: communes whose inner point is inside).
+    pub communes: BTreeSet<String>,
+    /// The drawn polygon, WGS84; `None` for code territories (membership goes by INSEE code).
+    pub polygon: Option<MultiPolygon<f64>>,
+}
+
+/// Whether a point lies inside the polygon (another geometry: whether it meets it).
+fn inside(p: &MultiPolygon<f64>, g: &geo::Geometry<f64>) -> bool {
+    match g {
+        geo::Geometry::Point(pt) => p.contains(pt),
+        other => geo::Intersects::intersects(p, other),
+    }
+}
+
+/// The first layer with a role.
+pub fn layer_with(catalog: &Catalog, role: Role) -> Option<&Layer> {
+    catalog
+        .layers()
+        .find(|l| l.config.role == Some(role))
+        .map(|l| l.as_ref())
+}
+
+/// Text of a property, empty when missing.
+pub fn text(layer: &Layer, f: &crate::layer::Feature, name: &str) -> String {
+    layer
+        .property_index(name)
+        .and_then(|i| f.properties.get(i))
+        .and_then(Value::as_key)
+        .unwrap_or_default()
+}
+
+fn communes_where(
+    communes: &Layer,
+    keep: impl Fn(&crate::layer::Feature) -> bool,
+) -> BTreeSet<String> {
+    communes
+        .features
+        .iter()
+        .filter(|f| keep(f))
+        .map(|f| text(communes, f, "code"))
+        .collect()
+}
+
+/// Resolves a code: INSEE commune, SIREN EPCI, département, or perimeter id.
+pub fn resolve(catalog: &Catalog, code: &str) -> Option<Territory> {
+    let communes = layer_with(catalog, Role::Communes)?;
+    let code = code.trim();
+    let one = |kind, name: String, set: BTreeSet<String>| {
+        (!set.is_empty()).then(|| Territory {
+            kind,
+            code: code.to_owned(),
+            name,
+            communes: set,
+            polygon: None,
+        })
+    };
+    if let Some(f) = communes
+        .features
+        .iter()
+        .find(|f| text(communes, f, "code") == code)
+    {
+        return one(
+            Kind::Commune,
+            text(communes, f, "nom"),
+            BTreeSet::from([code.to_owned()]),
+        );
+    }
+    if code.len() == 9 && code.chars().all(|c| c.is_ascii_digit()) {
+        let name = layer_with_id(catalog, "epci", "siren_epci", code, "nom")
+            .unwrap_or_else(|| format!("EPCI {code}"));
+        return one(
+            Kind::Epci,
+            name,
+            communes_where(communes, |f| text(communes, f, "epci") == code),
+        );
+    }
+    if code.len() <= 3 {
+        let name = layer_with_id(catalog, "departements", "dep", code, "nom")
+            .unwrap_or_else(|| format!("Département {code}"));
+        return one(
+            Kind::Departement,
+            name,
+            communes_where(communes, |f| text(communes, f, "dep") == code),
+        );
+    }
+    for l in catalog
+        .layers()
+        .filter(|l| l.config.role == Some(Role::Perimeters))
+    {
+        for id_property in ["id_acv", "id_pvd"] {
+            let set: BTreeSet<String> = l
+                .features
+                .iter()
+                .filter(|f| text(l, f, id_property) == code)
+                .map(|f| text(l, f, "code"))
+                .collect();
+            if !set.is_empty() {
+                let name = format!("{} ({code})", l.config.title);
+                return one(Kind::Perimetre, name, set);
+            }
+        }
+    }
+    None
+}
+
+fn layer_with_id(
+    catalog: &Catalog,
+    id: &str,
+    key: &str,
+    value: &str,
+    name: &str,
+) -> Option<String> {
+    let l = catalog.get(id)?;
+    l.features
+        .iter()
+        .find(|f| text(l, f, key) == value)
+        .map(|f| text(l, f, name))
+}
+
+/// A drawn polygon: its communes are those whose inner point lies inside.
+pub fn from_polygon(catalog: &Catalog, polygon: MultiPolygon<f64>, name: &str) -> Territory {
+    let mut set = BTreeSet::new();
+    if let (Some(communes), Some(rect)) =
+        (layer_with(catalog, Role::Communes), polygon.bounding_rect())
+    {
+        for (_, f) in communes.query(&BboxWgs84::from_rect(rect)) {
+            if let Some(p) = f.wgs84.interior_point() {
+                if polygon.contains(&p) {
+                    set.insert(text(communes, f, "code"));
+                }
+            }
+        }
+    }
+    Territory {
+        kind: Kind::Polygone,
+        code: String::new(),
+        name: name.to_owned(),
+        communes: set,
+        polygon: Some(polygon),
+    }
+}
+
+/// Every commune served.
+pub fn everything(catalog: &Catalog) -> Option<Territory> {
+    let communes = layer_with(catalog, Role::Communes)?;
+    Some(Territory {
+        kind: Kind::Ensemble,
+        code: String::new(),
+        name: "Ensemble des communes servies".into(),
+        communes: communes_where(communes, |_| true),
+        polygon: None,
+    })
+}
+
+impl Territory {
+    /// Whether a point feature of a layer belongs: by its INSEE code property for code
+    /// territories, by position for a polygon.
+    pub fn holds(&self, layer: &Layer, f: &crate::layer::Feature, code_property: &str) -> bool {
+        match &self.polygon {
+            Some(p) => inside(p, &f.wgs84),
+            None => self.communes.contains(&text(layer, f, code_property)),
+        }
+    }
+
+    /// The feature ids of a point layer inside the territory (the R-tree picks the candidates of
+    /// a polygon).
+    pub fn members(&self, layer: &Layer, code_property: &str) -> Vec<u32> {
+        match &self.polygon {
+            Some(p) => match p.bounding_rect() {
+                Some(rect) => layer
+                    .query(&BboxWgs84::from_rect(rect))
+                    .filter(|(_, f)| inside(p, &f.wgs84))
+                    .map(|(id, _)| id)
+                    .collect(),
+                None => Vec::new(),
+            },
+            None => (0..layer.features.len() as u32)
+                .filter(|&i| self.holds(layer, &layer.features[i as usize], code_property))
+                .collect(),
+        }
+    }
+
+    /// The département most of its communes belong to.
+    pub fn departement(&self) -> Option<String> {
+        let mut counts = std::collections::BTreeMap::<String, usize>::new();
+        for c in &self.communes {
+            *counts.entry(c.chars().take(2).collect()).or_default() += 1;
+        }
+        counts.into_iter().max_by_key(|(_, n)| *n).map(|(d, _)| d)
+    }
+}

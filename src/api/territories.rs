@@ -1,0 +1,141 @@
+//! `GET /api/territories/{code}` (commune INSEE code, EPCI SIREN, département, perimeter id) and
+//! `POST /api/territories/stats` (a polygon: GeoJSON, zipped Shapefile or GeoPackage, any CRS):
+//! indicators with their sources, compared with the département and with everything served.
+
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::analysis::{self, upload, Territory};
+use crate::catalog::Catalog;
+use crate::error::AppError;
+use crate::AppState;
+
+/// Largest upload, in bytes.
+pub const MAX_UPLOAD: usize = 20 << 20;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/territories/{code}", get(get_territory))
+        .route(
+            "/api/territories/stats",
+            post(post_stats).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+}
+
+/// The indicators of a territory beside those of its département and of everything served.
+fn report(catalog: &Catalog, t: &Territory) -> Value {
+    let dep = t.departement().and_then(|d| analysis::resolve(catalog, &d));
+    let all = analysis::everything(catalog);
+    let values = |other: &Option<Territory>| -> Vec<Value> {
+        other.as_ref().map_or_else(Vec::new, |o| {
+            analysis::compute(catalog, o)
+                .into_iter()
+                .map(|i| i.value)
+                .collect()
+        })
+    };
+    let (dep_values, all_values) = (values(&dep), values(&all));
+    let indicators: Vec<Value> = analysis::compute(catalog, t)
+        .into_iter()
+        .enumerate()
+        .map(|(i, ind)| {
+            json!({
+                "id": ind.id,
+                "label": ind.label,
+                "unit": ind.unit,
+                "value": ind.value,
+                "departement": dep_values.get(i).cloned().unwrap_or(Value::Null),
+                "ensemble": all_values.get(i).cloned().unwrap_or(Value::Null),
+                "source": ind.source,
+            })
+        })
+        .collect();
+    json!({
+        "territory": {"kind": t.kind, "code": t.code, "name": t.name, "communes": t.communes.len()},
+        "departement": dep.map(|d| json!({"code": d.code, "name": d.name})),
+        "ensemble": all.map(|a| json!({"name": a.name, "communes": a.communes.len()})),
+        "indicators": indicators,
+    })
+}
+
+async fn get_territory(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, AppError> {
+    let Path(code) = path?;
+    let catalog = state.catalog();
+    tokio::task::spawn_blocking(move || {
+        let t = analysis::resolve(&catalog, &code).ok_or_else(|| {
+            AppError::NotFound(format!(
+                "no territory {code:?}: give a commune INSEE code, an EPCI SIREN, a département or a perimeter id"
+            ))
+        })?;
+        Ok(Json(report(&catalog, &t)))
+    })
+    .await?
+}
+
+async fn post_stats(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(format!(
+                "the perimeter is larger than {} MiB",
+                MAX_UPLOAD >> 20
+            ))
+        } else {
+            AppError::BadRequest(format!(
+                "the request body cannot be read: {}",
+                e.body_text()
+            ))
+        }
+    })?;
+    let mut crs = None;
+    let mut name = "Périmètre envoyé".to_owned();
+    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "crs" => {
+                let parsed = crate::ogc::crs::OgcCrs::parse(&v)
+                    .map_err(|e| AppError::BadRequest(format!("crs: {e}")))?;
+                crs = Some(match parsed {
+                    crate::ogc::crs::OgcCrs::Epsg2154 => "EPSG:2154",
+                    _ => "EPSG:4326",
+                });
+            }
+            "name" => name = v.chars().take(200).collect(),
+            other => {
+                return Err(AppError::BadRequest(format!(
+                    "unknown query parameter {other:?} (use crs and name)"
+                )))
+            }
+        }
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format =
+        upload::Format::of(content_type).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if body.is_empty() {
+        return Err(AppError::BadRequest(
+            "the request body is empty: send the perimeter".into(),
+        ));
+    }
+    let catalog = state.catalog();
+    tokio::task::spawn_blocking(move || {
+        let polygon = upload::read(body.to_vec(), format, crs)
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let t = analysis::from_polygon(&catalog, polygon, &name);
+        Ok(Json(report(&catalog, &t)))
+    })
+    .await?
+}

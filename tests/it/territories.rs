@@ -1,0 +1,285 @@
+//! Territory indicators on a hand-built fixture where every value is known: three square
+//! communes (Alpha and Bêta in département 99 and one EPCI, Gamma in 98), ten dwellings in four
+//! residences, LOVAC figures (Bêta unpublished), three brownfields, zonage, an ACV commune, QPVs.
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::{json, Value};
+
+use crate::support::{app, error_description, fixture, get_json, send, toml_path, LayerDir};
+
+const ATTR: &str = "[attribution]\nproducer = \"Test\"\ndate = \"2026\"\n";
+
+fn catalog() -> bourg::Catalog {
+    let dir = LayerDir::new();
+    let f = |name: &str| toml_path(&fixture(&format!("territory/{name}")));
+    let communes = f("communes.geojson");
+    let polygons = |id: &str, extra: &str, role: &str| {
+        dir.write(id, &format!("title = \"{id}\"\nsynthetic = false\n[source]\npath = {communes}\n[properties]\ncode = \"string\"\nnom = \"string\"\n{extra}\n[analysis]\nrole = \"{role}\"\n{ATTR}"));
+    };
+    polygons(
+        "communes",
+        "dep = \"string\"\nepci = \"string\"\npmun22 = \"int\"",
+        "communes",
+    );
+    polygons("lovac", &format!("[[join]]\npath = {}\nkey = \"insee_com\"\non = \"code\"\n[join.properties]\nnb_log_pp = \"int\"\npct_vacants_plus_2ans_pp = \"float\"", f("lovac.csv")), "lovac");
+    polygons("zonage", &format!("[[join]]\npath = {}\nkey = \"insee_com\"\non = \"code\"\n[join.properties]\nzonage_abc = \"string\"", f("zonage.csv")), "zonage");
+    polygons("perimetres_acv", &format!("[[join]]\npath = {}\nkey = \"insee_com\"\non = \"code\"\nrequired = true\n[join.properties]\nid_acv = \"string\"", f("acv.csv")), "perimeters");
+    polygons("qpv", &format!("[[join]]\npath = {}\nkey = \"insee_com\"\non = \"code\"\nrequired = true\nduplicates = \"concat\"\n[join.properties]\nn_qp_in_commune = \"int\"\ncode_qp = \"string\"", f("qpv.csv")), "qpv");
+    dir.write("residences", &format!(
+        "title = \"R\"\nsynthetic = true\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\ndelimiter = \";\"\n[properties]\nDEPCOM = \"string\"\nCONSTRUCT = \"int\"\n[group]\nby = [\"lon\", \"lat\"]\ncount = \"logements\"\n[group.count_if]\nvacants = {{ column = \"OCCUPATION\", values = [\"vacant\"] }}\n[group.count_by]\nDPEENERGIE = {{ prefix = \"dpe_\", values = [\"A\", \"B\", \"C\", \"D\", \"E\", \"F\", \"G\"] }}\n[group.any]\nen_qpv = \"QPV\"\n[analysis]\nrole = \"residences\"\n{ATTR}",
+        f("residences.csv")
+    ));
+    dir.write("friches", &format!(
+        "title = \"F\"\nsynthetic = false\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\n[properties]\nsite_id = \"string\"\ninsee_com = \"string\"\n[analysis]\nrole = \"friches\"\n{ATTR}",
+        f("friches.csv")
+    ));
+    dir.load().expect("fixture loads")
+}
+
+/// (id, value, département value, whole value) of every indicator.
+fn values(body: &Value) -> Vec<(String, Value, Value, Value)> {
+    body["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().expect("id").to_owned(),
+                i["value"].clone(),
+                i["departement"].clone(),
+                i["ensemble"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn expected_alpha() -> Vec<(&'static str, Value, Value, Value)> {
+    vec![
+        ("population", json!(1000), json!(1500), json!(1700)),
+        ("communes", json!(1), json!(2), json!(3)),
+        ("social_dwellings", json!(6), json!(9), json!(10)),
+        ("social_residences", json!(2), json!(3), json!(4)),
+        ("social_vacancy", json!(16.7), json!(22.2), json!(20.0)),
+        ("dpe_fg", json!(33.3), json!(22.2), json!(20.0)),
+        ("qpv_dwellings", json!(4), json!(4), json!(4)),
+        ("median_year", json!(1960), json!(1980), json!(1980)),
+        ("private_long_term_vacancy", json!(20), json!(20), json!(25)),
+        (
+            "private_long_term_vacancy_rate",
+            json!(5.0),
+            json!(5.0),
+            json!(5.6),
+        ),
+        ("private_vacancy_unpublished", json!(0), json!(1), json!(1)),
+        ("brownfields", json!(2), json!(2), json!(3)),
+        (
+            "zonage_abc",
+            json!({"B2": 1}),
+            json!({"B2": 1, "C": 1}),
+            json!({"B2": 1, "C": 2}),
+        ),
+        ("acv_communes", json!(1), json!(1), json!(1)),
+        ("qpv", json!(2), json!(2), json!(2)),
+    ]
+}
+
+fn assert_alpha(body: &Value) {
+    let got = values(body);
+    let want = expected_alpha();
+    assert_eq!(got.len(), want.len(), "{body}");
+    for ((id, v, d, e), (wid, wv, wd, we)) in got.iter().zip(want) {
+        assert_eq!(id, wid);
+        assert_eq!((v, d, e), (&wv, &wd, &we), "{id}");
+    }
+}
+
+#[tokio::test]
+async fn commune_indicators_are_exact_with_sources_and_comparisons() {
+    let app = app(catalog());
+    let (status, body) = get_json(&app, "/api/territories/99001").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["territory"]["name"], "Alpha");
+    assert_eq!(body["territory"]["kind"], "commune");
+    assert_eq!(body["departement"]["code"], "99");
+    assert_alpha(&body);
+    for i in body["indicators"].as_array().expect("indicators") {
+        assert_eq!(i["source"]["producer"], "Test");
+        assert_eq!(i["source"]["date"], "2026");
+        let synthetic = i["source"]["layer"] == "residences";
+        assert_eq!(i["source"]["synthetic"], synthetic, "{i}");
+    }
+}
+
+#[tokio::test]
+async fn epci_departement_and_perimeter_resolve_to_their_communes() {
+    let app = app(catalog());
+    let (_, epci) = get_json(&app, "/api/territories/999999999").await;
+    assert_eq!(epci["territory"]["kind"], "epci");
+    assert_eq!(epci["territory"]["communes"], 2);
+    let (_, dep) = get_json(&app, "/api/territories/99").await;
+    assert_eq!(values(&epci), values(&dep));
+    let (_, acv) = get_json(&app, "/api/territories/acv-999").await;
+    assert_eq!(acv["territory"]["kind"], "perimetre");
+    assert_alpha(&acv);
+    let (status, body) = get_json(&app, "/api/territories/12345").await;
+    assert_eq!(status, 404);
+    assert!(error_description(&body).contains("no territory \"12345\""));
+}
+
+async fn post(app: &axum::Router, uri: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let request = Request::post(uri)
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .expect("request");
+    let (status, _, bytes) = send(app, request).await;
+    (
+        status.as_u16(),
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!(String::from_utf8_lossy(&bytes))),
+    )
+}
+
+/// Alpha, drawn slightly inside its edges.
+fn alpha_polygon() -> Value {
+    json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[2.001, 50.001], [2.099, 50.001], [2.099, 50.099], [2.001, 50.099], [2.001, 50.001]]]}})
+}
+
+/// The polygon converted by ogr2ogr to another format and CRS.
+fn converted(format: &str, ext: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("in.geojson");
+    std::fs::write(&src, alpha_polygon().to_string()).expect("write");
+    let out = dir.path().join(format!("out.{ext}"));
+    let status = std::process::Command::new("ogr2ogr")
+        .args(["-f", format, "-t_srs", "EPSG:2154"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("ogr2ogr");
+    assert!(status.success());
+    std::fs::read(&out).expect("read")
+}
+
+#[tokio::test]
+async fn drawn_and_uploaded_perimeters_in_any_crs() {
+    let app = app(catalog());
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats?name=Centre",
+        "application/geo+json",
+        alpha_polygon().to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["territory"]["kind"], "polygone");
+    assert_eq!(body["territory"]["name"], "Centre");
+    assert_alpha(&body);
+    // Lambert-93: a zipped Shapefile, a GeoPackage, GeoJSON with crs given in the query.
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats",
+        "application/zip",
+        converted("ESRI Shapefile", "shp.zip"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_alpha(&body);
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats",
+        "application/geopackage+sqlite3",
+        converted("GPKG", "gpkg"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_alpha(&body);
+    let mut l93: Value = serde_json::from_slice(&converted("GeoJSON", "geojson")).expect("GeoJSON");
+    l93.as_object_mut().expect("object").remove("crs");
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats?crs=EPSG:2154",
+        "application/geo+json",
+        l93.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_alpha(&body);
+    // The same Lambert-93 GeoJSON read as longitudes/latitudes: a clear 400, not a wrong answer.
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats",
+        "application/geo+json",
+        l93.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(error_description(&body).contains("crs=EPSG:2154"), "{body}");
+}
+
+#[tokio::test]
+async fn bad_uploads_are_400s_that_say_why() {
+    let app = app(catalog());
+    let point = json!({"type": "Point", "coordinates": [2.05, 50.05]})
+        .to_string()
+        .into_bytes();
+    for (uri, content_type, body, words) in [
+        (
+            "/api/territories/stats",
+            "application/geo+json",
+            b"{\"type\": \"Polyg".to_vec(),
+            "cannot be read",
+        ),
+        (
+            "/api/territories/stats",
+            "application/geo+json",
+            point,
+            "only polygons",
+        ),
+        (
+            "/api/territories/stats",
+            "text/plain",
+            b"hello".to_vec(),
+            "is not accepted",
+        ),
+        (
+            "/api/territories/stats",
+            "application/geo+json",
+            Vec::new(),
+            "body is empty",
+        ),
+        (
+            "/api/territories/stats",
+            "application/zip",
+            b"not a zip".to_vec(),
+            "cannot be read",
+        ),
+        (
+            "/api/territories/stats?crs=EPSG:3857",
+            "application/geo+json",
+            alpha_polygon().to_string().into_bytes(),
+            "crs",
+        ),
+        (
+            "/api/territories/stats?colour=red",
+            "application/geo+json",
+            alpha_polygon().to_string().into_bytes(),
+            "unknown query parameter",
+        ),
+    ] {
+        let (status, body) = post(&app, uri, content_type, body).await;
+        assert_eq!(status, 400, "{content_type}: {body}");
+        assert!(
+            error_description(&body).contains(words),
+            "{content_type}: {body}"
+        );
+    }
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats",
+        "application/geo+json",
+        vec![b' '; 21 << 20],
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(error_description(&body).contains("larger than 20 MiB"));
+}
