@@ -85,6 +85,10 @@ test('the map renders layers, finds Lens, opens a residence, shares its view', {
   const drawn = await page.evaluate(() => [...new Set(window.bourg.map.queryRenderedFeatures().map((f) => f.layer.metadata?.['bourg:layer']).filter(Boolean))]);
   assert.ok(drawn.length >= 3, `layers drawn: ${drawn}`);
 
+  // The top bar holds the title, the search box and the actions on one line.
+  const bar = await page.evaluate(() => document.querySelector('header.bar').getBoundingClientRect().height);
+  assert.ok(bar < 60, `header height ${bar}`);
+
   // Every layer has its toggle, its source and date; synthetic ones a badge.
   const panel = await page.evaluate(() => window.bourg.layers.map((l) => ({
     id: l.id,
@@ -112,6 +116,9 @@ test('the map renders layers, finds Lens, opens a residence, shares its view', {
   const sheet = await page.textContent('#sheet');
   assert.match(sheet, /Lens/);
   assert.match(sheet, /Action Cœur de Ville/);
+  assert.match(sheet, /département Pas-de-Calais/);
+  assert.match(sheet, /Logements sociaux/);
+  assert.ok(await page.$('#sheet .compare .compare-bar.own'), 'rates are drawn as bars against the département');
 
   // Zoom in to residences and click one: its popup tells the landlord and dwellings.
   await page.evaluate(() => window.bourg.map.jumpTo({ center: [2.8319, 50.4322], zoom: 15 }));

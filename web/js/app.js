@@ -67,7 +67,7 @@ for (const l of map.getStyle().layers.filter((s) => s.metadata?.['bourg:layer'])
 
 // Territory sheet.
 const sheet = document.getElementById('sheet');
-const showSheet = (code, name) => openSheet(sheet, document.getElementById('sheet-content'), layersById, code, name);
+const showSheet = (code, name) => openSheet(sheet, document.getElementById('sheet-content'), code, name);
 document.getElementById('sheet-close').addEventListener('click', () => { sheet.hidden = true; });
 
 // Search.

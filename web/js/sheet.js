@@ -1,57 +1,48 @@
-// The territory sheet: a commune's indicators gathered from the layers that exist, each with its
-// source (producer, date) and a mark when it is synthetic. Reads the OGC API.
-import { escape, num, pct } from './format.js';
+// The territory sheet: a commune's indicators from /api/territories/{code}, each with its source
+// (producer, date, a mark when synthetic) and bars against its département and everything served.
+import { escape, num } from './format.js';
 
-async function items(collection, params) {
-  const res = await fetch(`ogc/collections/${collection}/items?${params}`);
-  return res.ok ? res.json() : null;
+function display(ind, value) {
+  if (value === null || value === undefined) return 'non disponible';
+  if (typeof value === 'object') return Object.entries(value).map(([k, v]) => `${escape(k)} : ${num(v)}`).join(', ') || '—';
+  if (ind.unit === '%') return `${num(value)} %`;
+  if (ind.unit === 'année') return escape(String(value));
+  return num(value);
 }
 
-function source(layer) {
-  if (!layer) return '';
-  const synthetic = layer.synthetic ? ' — <span class="badge">synthétique</span>' : '';
-  return `<span class="src">${escape(layer.attribution.producer)}, ${escape(layer.attribution.date)}${synthetic}</span>`;
+/** Bars for rates (percentages), where comparing with the département and the whole is meaningful. */
+function bars(ind) {
+  if (ind.unit !== '%') return '';
+  const values = [ind.value, ind.departement, ind.ensemble].filter((v) => typeof v === 'number');
+  const max = Math.max(...values, 1);
+  const bar = (label, v, cls) => (typeof v === 'number'
+    ? `<div class="compare-row"><span class="compare-label">${label}</span><span class="compare-bar ${cls}" style="width:${(60 * v) / max}%"></span><span class="compare-value">${num(v)} %</span></div>`
+    : '');
+  return `<div class="compare">${bar('territoire', ind.value, 'own')}${bar('département', ind.departement, 'dep')}${bar('ensemble', ind.ensemble, 'all')}</div>`;
 }
 
-const DENSITY = { 1: 'grand centre urbain', 2: 'centre urbain intermédiaire', 3: 'petite ville', 4: 'ceinture urbaine', 5: 'bourg rural', 6: 'rural à habitat dispersé', 7: 'rural à habitat très dispersé' };
+function source(s) {
+  const synthetic = s.synthetic ? ' — <span class="badge">synthétique</span>' : '';
+  return `<span class="src">${escape(s.producer)}, ${escape(s.date)}${synthetic}</span>`;
+}
 
-/** Opens the sheet of a commune. */
-export async function openSheet(panel, content, layersById, code, name) {
+/** Renders a report of /api/territories. */
+export function renderReport(content, report) {
+  const t = report.territory;
+  const rows = report.indicators.map((ind) => `<tr><th>${escape(ind.label)}${source(ind.source)}${bars(ind)}</th><td>${display(ind, ind.value)}</td></tr>`);
+  const dep = report.departement ? `comparé au département ${escape(report.departement.name)} et à l'ensemble servi` : '';
+  content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${num(t.communes)} commune(s) ${dep}</p><table class="indicators">${rows.join('')}</table>`;
+}
+
+/** Opens the sheet of a territory code (commune INSEE code, EPCI SIREN, perimeter id). */
+export async function openSheet(panel, content, code, name) {
   panel.hidden = false;
-  content.innerHTML = `<h2>${escape(name)}</h2><p>Code INSEE ${escape(code)} — chargement…</p>`;
-  const has = (id) => layersById.has(id);
-  const one = async (id, key = 'code') => (has(id) ? (await items(id, `${key}=${encodeURIComponent(code)}&limit=1`))?.features?.[0]?.properties ?? null : null);
-  const [commune, lovac, zonage, acv, pvd, qpv, rpls, friches] = await Promise.all([
-    one('communes'),
-    one('lovac'),
-    one('zonage_abc'),
-    one('perimetres_acv'),
-    one('perimetres_pvd'),
-    one('qpv'),
-    one('rpls_communes'),
-    has('friches') ? items('friches', `insee_com=${encodeURIComponent(code)}&limit=1`) : null,
-  ]);
-  const rows = [];
-  const add = (label, value, layerId) => rows.push(`<tr><th>${escape(label)}${source(layersById.get(layerId))}</th><td>${value}</td></tr>`);
-  if (commune) {
-    add('Population municipale 2022', num(commune.pmun22), 'communes');
-    if (commune.dens7) add('Densité (INSEE)', escape(DENSITY[commune.dens7] ?? commune.dens7), 'communes');
+  content.innerHTML = `<h2>${escape(name)}</h2><p>Code ${escape(code)} — chargement…</p>`;
+  const res = await fetch(`api/territories/${encodeURIComponent(code)}`);
+  if (!res.ok) {
+    const err = await res.json().catch(() => ({}));
+    content.innerHTML = `<h2>${escape(name)}</h2><p>${escape(err.description ?? 'Indicateurs indisponibles.')}</p>`;
+    return;
   }
-  if (rpls) {
-    add('Logements sociaux', num(rpls.logements), 'rpls_communes');
-    if (rpls.vacants !== undefined) add('Vacance du parc social', pct(rpls.vacants, rpls.logements), 'rpls_communes');
-    if (rpls.dpe_F !== undefined) add('Étiquettes DPE F et G', pct((rpls.dpe_F ?? 0) + (rpls.dpe_G ?? 0), rpls.logements), 'rpls_communes');
-  }
-  if (lovac) {
-    add('Vacance privée de plus de 2 ans', lovac.pct_vacants_plus_2ans_pp === null || lovac.pct_vacants_plus_2ans_pp === undefined ? 'non publiée' : `${num(lovac.pct_vacants_plus_2ans_pp)} %`, 'lovac');
-    if (lovac.nb_log_pp) add('Logements du parc privé', num(lovac.nb_log_pp), 'lovac');
-  }
-  if (zonage) add('Zonage A/B/C', escape(zonage.zonage_abc ?? '—'), 'zonage_abc');
-  const programme = acv ? `Action Cœur de Ville (${escape(acv.date_signature ?? '')})` : pvd ? `Petites villes de demain (${escape(pvd.date_signature ?? '')})` : 'aucun';
-  add('Programme', programme, acv ? 'perimetres_acv' : 'perimetres_pvd');
-  const ort = acv?.ort_signee ?? pvd?.ort_signee;
-  if (acv || pvd) add('Convention ORT', escape(ort ?? 'aucune'), acv ? 'perimetres_acv' : 'perimetres_pvd');
-  if (has('qpv')) add('Quartiers prioritaires (QPV)', qpv ? `${num(qpv.n_qp_in_commune)} : ${escape(qpv.code_qp)}` : 'aucun', 'qpv');
-  if (friches) add('Friches recensées', num(friches.numberMatched), 'friches');
-  content.innerHTML = `<h2>${escape(name)}</h2><p>Code INSEE ${escape(code)}</p><table class="indicators">${rows.join('')}</table>`;
+  renderReport(content, await res.json());
 }
