@@ -225,7 +225,12 @@ fn load_parallel(
                             .and_then(|t| loaded.get(&t.layer))
                             .filter(|l| l.config.group.is_some())
                             .map(|l| l.as_ref());
-                        let result = load_layer_with(config, base);
+                        let mut result = load_layer_with(config, base);
+                        if let Ok(layer) = &mut result {
+                            if config.role == Some(crate::config::Role::Residences) {
+                                crate::analysis::fragility::enrich(layer);
+                            }
+                        }
                         if let Ok(layer) = &result {
                             tracing::info!(
                                 layer = %layer.id(),

@@ -1,6 +1,7 @@
 //! Territory analysis: indicators for a commune, an EPCI, a département, a programme perimeter or
 //! a drawn polygon, compared with its département and with everything served.
 
+pub mod fragility;
 pub mod indicators;
 pub mod territory;
 pub mod upload;

@@ -370,6 +370,11 @@ impl LayerConfig {
                     .into_iter()
                     .find_map(|(n, t)| (n == name).then_some(t))
             })
+            .or_else(|| {
+                (self.role == Some(Role::Residences)
+                    && crate::analysis::fragility::PROPERTIES.contains(&name))
+                .then_some(PropType::Float)
+            })
     }
 }
 

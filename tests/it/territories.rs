@@ -283,3 +283,34 @@ async fn bad_uploads_are_400s_that_say_why() {
     assert_eq!(status, 413, "{body}");
     assert!(error_description(&body).contains("larger than 20 MiB"));
 }
+
+#[test]
+fn residences_carry_an_explained_fragility_score() {
+    let catalog = catalog();
+    let r = catalog.get("residences").expect("residences");
+    let get = |i: usize, name: &str| {
+        r.features[i].properties[r.property_index(name).expect(name)].clone()
+    };
+    let by_size = |n: i64| {
+        (0..r.features.len())
+            .find(|&i| get(i, "logements") == bourg::layer::Value::Int(n))
+            .expect("residence")
+    };
+    use bourg::layer::Value::Float;
+    // R1: 4 dwellings, 1 vacant (25 % → 1), F and G (2/4 → 0.5), 1960 (66 years → 1), QPV.
+    let r1 = by_size(4);
+    assert_eq!(get(r1, "fragilite"), Float(85.0));
+    assert_eq!(
+        [
+            get(r1, "frag_vacance"),
+            get(r1, "frag_dpe"),
+            get(r1, "frag_age"),
+            get(r1, "frag_qpv")
+        ],
+        [Float(1.0), Float(0.5), Float(1.0), Float(1.0)]
+    );
+    // R2: 2 dwellings, none vacant, B, 2000 (26 years → 0.22), outside QPV: 100 × 0.2 × 0.22.
+    let r2 = by_size(2);
+    assert_eq!(get(r2, "fragilite"), Float(4.4));
+    assert_eq!(get(r2, "frag_age"), Float(0.22));
+}

@@ -24,6 +24,11 @@ function residence(p) {
       ['Étiquettes DPE', dpe || '—'],
       ['Construction', year(p.CONSTRUCT)],
       ['En QPV', yesNo(p.en_qpv)],
+      ['Fragilité', p.fragilite !== undefined ? `<strong>${num(p.fragilite)}</strong> / 100` : undefined],
+      ['dont vacance', p.frag_vacance !== undefined ? `${num(p.frag_vacance * 100)} % du maximum (poids 35 %)` : undefined],
+      ['dont DPE F-G', p.frag_dpe !== undefined ? `${num(p.frag_dpe * 100)} % (poids 30 %)` : undefined],
+      ['dont âge', p.frag_age !== undefined ? `${num(p.frag_age * 100)} % (poids 20 %)` : undefined],
+      ['dont QPV', p.frag_qpv !== undefined ? `${num(p.frag_qpv * 100)} % (poids 15 %)` : undefined],
     ]),
   };
 }
