@@ -3,6 +3,7 @@
 
 pub mod fragility;
 pub mod indicators;
+pub mod sites;
 pub mod territory;
 pub mod upload;
 

@@ -4,6 +4,7 @@
 mod health;
 mod layers;
 mod search;
+mod sites;
 mod style;
 mod territories;
 mod tiles;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .merge(style::routes())
         .merge(search::routes())
         .merge(territories::routes())
+        .merge(sites::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback_service(web)

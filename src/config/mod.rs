@@ -333,6 +333,10 @@ pub enum Role {
     Perimeters,
     /// Communes with a QPV: code, n_qp_in_commune.
     Qpv,
+    /// Buildings with long-term vacant private dwellings: DEPCOM, NB_LOGVAC.
+    Vacancy,
+    /// Town-centre points (the programme's town-hall points): insee_com.
+    Centres,
 }
 
 #[derive(Debug, Deserialize)]

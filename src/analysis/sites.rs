@@ -1,0 +1,336 @@
+//! The recycling-site finder: candidate sites for a social landlord — brownfields, buildings with
+//! long-term private vacancy, fragile residences — in the programme communes (ACV, PVD) or a chosen
+//! territory, ranked by a score whose every component is returned.
+//!
+//! `score = 100 × Σ wᵢ·cᵢ`, each component `cᵢ` in 0..1:
+//!
+//! | component | meaning | 1 when |
+//! |---|---|---|
+//! | `vacancy` | long-term vacant private dwellings within 300 m | ≥ 30 |
+//! | `perimeter` | the site's commune is in a programme perimeter (ACV or PVD) | inside |
+//! | `centre` | closeness to the town centre (the programme's town-hall point, else the commune's inner point) | at the centre; 0 from 2 km |
+//! | `stock` | social dwellings of the landlords within 500 m | ≥ 200 |
+//! | `size` | dwellings on the site (vacant or social); brownfields without a surface count 0.5 | ≥ 50 |
+//! | `detente` | market détente of the commune's zonage: C 1, B2 0.75, B1 0.4, A and Abis 0.1 | zone C |
+//! | `fragility` | the residence's fragility score ÷ 100 (others 0) | 100 |
+//!
+//! Weights are not renormalised: raising one can only help the sites strongest on that component
+//! against the others (the ranking is monotonic in each weight). The defaults sum to 1.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use geo::{Coord, CoordsIter, InteriorPoint};
+use serde::Serialize;
+
+use super::territory::{layer_with, text, Territory};
+use crate::bbox::BboxWgs84;
+use crate::catalog::Catalog;
+use crate::config::Role;
+use crate::layer::{Layer, Value};
+
+/// Component names, in output order.
+pub const COMPONENTS: [&str; 7] = [
+    "vacancy",
+    "perimeter",
+    "centre",
+    "stock",
+    "size",
+    "detente",
+    "fragility",
+];
+/// Default weights, in [`COMPONENTS`] order.
+pub const DEFAULT_WEIGHTS: [f64; 7] = [0.25, 0.20, 0.15, 0.10, 0.10, 0.10, 0.10];
+
+/// Weights of the components.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Weights(pub [f64; 7]);
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights(DEFAULT_WEIGHTS)
+    }
+}
+
+impl Weights {
+    /// Parses `vacancy:0.5,perimeter:0.1`; unnamed components keep their default.
+    ///
+    /// # Errors
+    /// An unknown component, or a weight that is not a number in 0..=10.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut w = DEFAULT_WEIGHTS;
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once(':')
+                .ok_or_else(|| format!("weights: {part:?} is not name:value"))?;
+            let i = COMPONENTS
+                .iter()
+                .position(|c| *c == name.trim())
+                .ok_or_else(|| {
+                    format!(
+                        "weights: unknown component {name:?} (components: {})",
+                        COMPONENTS.join(", ")
+                    )
+                })?;
+            let v: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite() && (0.0..=10.0).contains(v))
+                .ok_or_else(|| format!("weights: {name} = {value:?} is not a number in 0..=10"))?;
+            w[i] = v;
+        }
+        Ok(Weights(w))
+    }
+}
+
+/// One candidate site.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    pub rank: usize,
+    /// `friche`, `vacance` or `residence`.
+    pub kind: &'static str,
+    pub layer: String,
+    pub id: u32,
+    pub label: String,
+    pub commune: String,
+    pub lon: f64,
+    pub lat: f64,
+    pub score: f64,
+    pub components: BTreeMap<&'static str, f64>,
+    pub synthetic: bool,
+}
+
+/// What to search.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Restrict to these communes (a territory); `None`: the programme communes.
+    pub territory: Option<Territory>,
+    pub bbox: Option<BboxWgs84>,
+    pub weights: Weights,
+    /// Residences count as candidates from this fragility score on.
+    pub fragility_min: f64,
+    pub limit: usize,
+}
+
+/// Metres between two WGS84 points (equirectangular: exact enough within a few km).
+fn metres(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let k = 111_320.0;
+    let dx = (a.x - b.x) * k * ((a.y + b.y) / 2.0).to_radians().cos();
+    let dy = (a.y - b.y) * k;
+    dx.hypot(dy)
+}
+
+fn around(c: Coord<f64>, r: f64) -> BboxWgs84 {
+    let dlat = r / 111_320.0;
+    let dlon = r / (111_320.0 * c.y.to_radians().cos().max(0.01));
+    BboxWgs84 {
+        west: (c.x - dlon).max(-180.0),
+        south: (c.y - dlat).max(-90.0),
+        east: (c.x + dlon).min(180.0),
+        north: (c.y + dlat).min(90.0),
+    }
+}
+
+fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> f64 {
+    match layer.property_index(name).and_then(|i| f.properties.get(i)) {
+        Some(Value::Int(v)) => *v as f64,
+        Some(Value::Float(v)) => *v,
+        _ => 0.0,
+    }
+}
+
+/// Sum of a property over a point layer's features within `r` metres of `c`.
+fn sum_within(layer: Option<&Layer>, c: Coord<f64>, r: f64, property: &str) -> f64 {
+    let Some(layer) = layer else { return 0.0 };
+    layer
+        .query(&around(c, r))
+        .filter(|(_, f)| {
+            f.wgs84
+                .coords_iter()
+                .next()
+                .is_some_and(|p| metres(p, c) <= r)
+        })
+        .map(|(_, f)| number(layer, f, property))
+        .sum()
+}
+
+/// The ranked candidates.
+pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
+    let programme: BTreeSet<String> = catalog
+        .layers()
+        .filter(|l| l.config.role == Some(Role::Perimeters))
+        .flat_map(|l| l.features.iter().map(move |f| text(l, f, "code")))
+        .collect();
+    let wanted: &BTreeSet<String> = q.territory.as_ref().map_or(&programme, |t| &t.communes);
+    let zonage: HashMap<String, String> = layer_with(catalog, Role::Zonage)
+        .map(|z| {
+            z.features
+                .iter()
+                .map(|f| (text(z, f, "code"), text(z, f, "zonage_abc")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut centres: HashMap<String, Coord<f64>> = HashMap::new();
+    if let Some(communes) = layer_with(catalog, Role::Communes) {
+        for f in communes
+            .features
+            .iter()
+            .filter(|f| wanted.contains(&text(communes, f, "code")))
+        {
+            if let Some(p) = f.wgs84.interior_point() {
+                centres.insert(text(communes, f, "code"), p.0);
+            }
+        }
+    }
+    for l in catalog
+        .layers()
+        .filter(|l| l.config.role == Some(Role::Centres))
+    {
+        for f in &l.features {
+            if let Some(c) = f.wgs84.coords_iter().next() {
+                centres.insert(text(l, f, "insee_com"), c);
+            }
+        }
+    }
+    let vacancy = layer_with(catalog, Role::Vacancy);
+    let residences = layer_with(catalog, Role::Residences);
+    let mut sites = Vec::new();
+    let sources: [(Option<&Layer>, &'static str, &str); 3] = [
+        (layer_with(catalog, Role::Friches), "friche", "insee_com"),
+        (vacancy, "vacance", "DEPCOM"),
+        (residences, "residence", "DEPCOM"),
+    ];
+    for (layer, kind, code_property) in sources {
+        let Some(layer) = layer else { continue };
+        for (id, f) in layer.features.iter().enumerate() {
+            let commune = text(layer, f, code_property);
+            if !wanted.contains(&commune) {
+                continue;
+            }
+            let Some(c) = f.wgs84.coords_iter().next() else {
+                continue;
+            };
+            if q.bbox.is_some_and(|b| !b.contains(c)) {
+                continue;
+            }
+            let fragility = if kind == "residence" {
+                number(layer, f, "fragilite")
+            } else {
+                0.0
+            };
+            if kind == "residence" && fragility < q.fragility_min {
+                continue;
+            }
+            let size = match kind {
+                "friche" => 0.5,
+                "vacance" => (number(layer, f, "NB_LOGVAC") / 50.0).min(1.0),
+                _ => (number(layer, f, "logements") / 50.0).min(1.0),
+            };
+            let detente = match zonage.get(&commune).map(String::as_str) {
+                Some("C") => 1.0,
+                Some("B2") => 0.75,
+                Some("B1") => 0.4,
+                Some("A" | "Abis") => 0.1,
+                _ => 0.5,
+            };
+            let centre = centres
+                .get(&commune)
+                .map_or(0.0, |p| (1.0 - metres(c, *p) / 2000.0).clamp(0.0, 1.0));
+            let values = [
+                (sum_within(vacancy, c, 300.0, "NB_LOGVAC") / 30.0).min(1.0),
+                if programme.contains(&commune) {
+                    1.0
+                } else {
+                    0.0
+                },
+                centre,
+                (sum_within(residences, c, 500.0, "logements") / 200.0).min(1.0),
+                size,
+                detente,
+                (fragility / 100.0).clamp(0.0, 1.0),
+            ];
+            let score: f64 = values
+                .iter()
+                .zip(q.weights.0)
+                .map(|(v, w)| v * w)
+                .sum::<f64>()
+                * 100.0;
+            let label = match kind {
+                "friche" => format!(
+                    "Friche {} ({})",
+                    text(layer, f, "site_id"),
+                    text(layer, f, "site_statut")
+                ),
+                "vacance" => format!(
+                    "{} logements vacants depuis {} ans",
+                    number(layer, f, "NB_LOGVAC"),
+                    number(layer, f, "DUREE_VACANCE")
+                ),
+                _ => format!(
+                    "Résidence {} {} {} — {}",
+                    text(layer, f, "NUMVOIE"),
+                    text(layer, f, "TYPVOIE"),
+                    text(layer, f, "NOMVOIE"),
+                    text(layer, f, "BAILLEUR")
+                ),
+            };
+            sites.push(Site {
+                rank: 0,
+                kind,
+                layer: layer.id().to_owned(),
+                id: id as u32,
+                label,
+                commune,
+                lon: c.x,
+                lat: c.y,
+                score: (score * 100.0).round() / 100.0,
+                components: COMPONENTS
+                    .iter()
+                    .copied()
+                    .zip(values.map(|v| (v * 1000.0).round() / 1000.0))
+                    .collect(),
+                synthetic: layer.config.synthetic,
+            });
+        }
+    }
+    sites.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.layer.cmp(&b.layer))
+            .then(a.id.cmp(&b.id))
+    });
+    sites.truncate(q.limit);
+    for (i, s) in sites.iter_mut().enumerate() {
+        s.rank = i + 1;
+    }
+    sites
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_parse_with_defaults() {
+        let w = Weights::parse("vacancy:0.5, fragility:0").unwrap();
+        assert_eq!(w.0[0], 0.5);
+        assert_eq!(w.0[6], 0.0);
+        assert_eq!(w.0[1], DEFAULT_WEIGHTS[1]);
+        assert!(Weights::parse("speed:1")
+            .unwrap_err()
+            .contains("unknown component \"speed\""));
+        assert!(Weights::parse("vacancy:-1").unwrap_err().contains("0..=10"));
+        assert!(Weights::parse("vacancy")
+            .unwrap_err()
+            .contains("name:value"));
+        assert!((DEFAULT_WEIGHTS.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn metres_are_right_at_french_latitudes() {
+        // 0.01° of latitude ≈ 1113 m; 0.01° of longitude at 50° N ≈ 716 m.
+        let a = Coord { x: 2.83, y: 50.43 };
+        assert!((metres(a, Coord { x: 2.83, y: 50.44 }) - 1113.2).abs() < 1.0);
+        assert!((metres(a, Coord { x: 2.84, y: 50.43 }) - 709.0).abs() < 10.0);
+    }
+}

@@ -1,0 +1,226 @@
+//! The recycling-site finder on the demo: scores are the weighted sums of their components, the
+//! ranking is monotonic in each weight, exports re-read by GDAL equal the JSON, bad parameters
+//! are 400s.
+
+use std::process::Command;
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::Value;
+
+use crate::support::{app, demo_layers, error_description, get_json, send};
+
+const COMPONENTS: [&str; 7] = [
+    "vacancy",
+    "perimeter",
+    "centre",
+    "stock",
+    "size",
+    "detente",
+    "fragility",
+];
+
+fn demo_app() -> axum::Router {
+    app(bourg::Catalog::load(&demo_layers()).expect("demo loads"))
+}
+
+async fn sites(app: &axum::Router, query: &str) -> Vec<Value> {
+    let (status, body) = get_json(app, &format!("/api/sites?{query}")).await;
+    assert_eq!(status, 200, "{query}: {body}");
+    body["sites"].as_array().expect("sites").clone()
+}
+
+fn components(s: &Value) -> [f64; 7] {
+    COMPONENTS.map(|c| s["components"][c].as_f64().expect("component"))
+}
+
+#[tokio::test]
+async fn scores_are_weighted_sums_and_ranking_is_monotonic_in_each_weight() {
+    let app = demo_app();
+    let base_query = "territory=acv-113&limit=1000";
+    let base = sites(&app, base_query).await;
+    assert!(base.len() > 50, "{} candidates", base.len());
+    let kinds: std::collections::BTreeSet<&str> = base
+        .iter()
+        .map(|s| s["kind"].as_str().expect("kind"))
+        .collect();
+    assert!(
+        kinds.contains("friche") && kinds.contains("vacance") && kinds.contains("residence"),
+        "{kinds:?}"
+    );
+    let defaults = [0.25, 0.20, 0.15, 0.10, 0.10, 0.10, 0.10];
+    for s in &base {
+        let c = components(s);
+        assert!(c.iter().all(|v| (0.0..=1.0).contains(v)), "{s}");
+        let expected: f64 = c.iter().zip(defaults).map(|(c, w)| c * w).sum::<f64>() * 100.0;
+        assert!(
+            (s["score"].as_f64().expect("score") - expected).abs() < 0.1,
+            "{s}"
+        );
+    }
+    let ranks: Vec<u64> = base
+        .iter()
+        .map(|s| s["rank"].as_u64().expect("rank"))
+        .collect();
+    assert_eq!(ranks, (1..=base.len() as u64).collect::<Vec<_>>());
+    for (k, name) in COMPONENTS.iter().enumerate() {
+        let raised = sites(
+            &app,
+            &format!("{base_query}&weights={name}:{}", defaults[k] + 0.5),
+        )
+        .await;
+        let score = |list: &[Value], s: &Value| -> f64 {
+            list.iter()
+                .find(|x| x["layer"] == s["layer"] && x["id"] == s["id"])
+                .and_then(|x| x["score"].as_f64())
+                .expect("same site")
+        };
+        // Each score rises by exactly 50 × its component…
+        for s in &base {
+            let gain = score(&raised, s) - s["score"].as_f64().expect("score");
+            assert!((gain - 50.0 * components(s)[k]).abs() < 0.1, "{name}: {s}");
+        }
+        // …so a site that ranked above another with at least as much of the component stays above.
+        for (i, a) in base.iter().enumerate().take(120) {
+            for b in base.iter().skip(i + 1).take(120) {
+                if components(a)[k] >= components(b)[k] {
+                    assert!(
+                        score(&raised, a) + 1e-6 >= score(&raised, b) - 0.02,
+                        "{name}: {} fell below {}",
+                        a["label"],
+                        b["label"]
+                    );
+                }
+            }
+        }
+    }
+}
+
+async fn download(app: &axum::Router, query: &str, ext: &str) -> std::path::PathBuf {
+    let (status, headers, body) = send(
+        app,
+        Request::get(format!("/api/sites?{query}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(headers["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .contains("attachment"));
+    let dir = tempfile::Builder::new()
+        .prefix("sites")
+        .tempdir()
+        .expect("temp dir")
+        .keep();
+    let path = dir.join(format!("sites.{ext}"));
+    std::fs::write(&path, body).expect("write");
+    path
+}
+
+/// A file read by GDAL (ogr2ogr to GeoJSON), its features' properties.
+fn gdal_read(path: &std::path::Path, extra: &[&str]) -> Vec<Value> {
+    let output = Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON", "/vsistdout/"])
+        .args(extra)
+        .arg(path)
+        .output()
+        .expect("ogr2ogr");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).expect("GeoJSON");
+    doc["features"].as_array().expect("features").clone()
+}
+
+#[tokio::test]
+async fn exports_read_back_by_gdal_equal_the_json() {
+    let app = demo_app();
+    let query = "territory=acv-113&limit=40&weights=fragility:0.3";
+    let json = sites(&app, query).await;
+    let gpkg = gdal_read(
+        &download(&app, &format!("{query}&f=gpkg"), "gpkg").await,
+        &[],
+    );
+    let csv = gdal_read(
+        &download(&app, &format!("{query}&f=csv"), "csv").await,
+        &[
+            "-oo",
+            "X_POSSIBLE_NAMES=lon",
+            "-oo",
+            "Y_POSSIBLE_NAMES=lat",
+            "-oo",
+            "AUTODETECT_TYPE=YES",
+        ],
+    );
+    let geojson = gdal_read(
+        &download(&app, &format!("{query}&f=geojson"), "geojson").await,
+        &[],
+    );
+    for (name, features) in [("gpkg", &gpkg), ("csv", &csv), ("geojson", &geojson)] {
+        assert_eq!(features.len(), json.len(), "{name}");
+        for (f, s) in features.iter().zip(&json) {
+            let p = &f["properties"];
+            assert_eq!(p["rank"].as_u64(), s["rank"].as_u64(), "{name}");
+            assert_eq!(p["label"], s["label"], "{name}");
+            // CSV has no types: GDAL's detection reads an INSEE code as a number.
+            let commune = p["commune"]
+                .as_str()
+                .map_or_else(|| p["commune"].to_string(), str::to_owned);
+            assert_eq!(
+                commune.trim_start_matches('0'),
+                s["commune"]
+                    .as_str()
+                    .expect("commune")
+                    .trim_start_matches('0'),
+                "{name}"
+            );
+            assert!(
+                (p["score"].as_f64().expect("score") - s["score"].as_f64().expect("score")).abs()
+                    < 1e-9,
+                "{name}"
+            );
+            for c in COMPONENTS {
+                assert!(
+                    (p[format!("c_{c}")].as_f64().expect("component")
+                        - s["components"][c].as_f64().expect("component"))
+                    .abs()
+                        < 1e-9,
+                    "{name} {c}"
+                );
+            }
+            let xy = &f["geometry"]["coordinates"];
+            assert!(
+                (xy[0].as_f64().expect("lon") - s["lon"].as_f64().expect("lon")).abs() < 1e-9,
+                "{name}"
+            );
+            assert!(
+                (xy[1].as_f64().expect("lat") - s["lat"].as_f64().expect("lat")).abs() < 1e-9,
+                "{name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_site_queries_are_400s() {
+    let app = demo_app();
+    for (query, words) in [
+        ("weights=speed:1", "unknown component \"speed\""),
+        ("weights=vacancy:-2", "0..=10"),
+        ("territory=00000", "no territory"),
+        ("limit=0", "limit"),
+        ("limit=5000", "limit"),
+        ("f=xlsx", "f=\"xlsx\""),
+        ("fragility_min=120", "fragility_min"),
+        ("bbox=1,2,3", "bbox"),
+        ("color=red", "unknown query parameter \"color\""),
+    ] {
+        let (status, body) = get_json(&app, &format!("/api/sites?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(error_description(&body).contains(words), "{query}: {body}");
+    }
+}
