@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -168,6 +168,42 @@ test('the map renders layers, finds Lens, opens a residence, shares its view', {
   });
   assert.equal(png.prefix, 'data:image/png;base64,');
   assert.ok(png.width > png.mapWidth, `export ${png.width}px for a ${png.mapWidth}px map`);
+
+  // Recycling sites: a ranked list, re-ranked when a weight moves, with export links.
+  await page.click('#sites-toggle');
+  await page.waitForSelector('#sites-list li');
+  const firstBefore = await page.textContent('#sites-list li');
+  const count = await page.$$eval('#sites-list li', (li) => li.length);
+  assert.ok(count >= 10, `${count} sites listed`);
+  assert.match(await page.getAttribute('#export-gpkg', 'href'), /f=gpkg/);
+  await page.evaluate(() => {
+    for (const id of ['w-vacancy', 'w-perimeter', 'w-centre', 'w-stock', 'w-size', 'w-detente']) {
+      const input = document.getElementById(id);
+      input.value = '0';
+      input.dispatchEvent(new Event('change'));
+    }
+    const f = document.getElementById('w-fragility');
+    f.value = '1';
+    f.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction((before) => document.querySelector('#sites-list li')?.textContent !== before, firstBefore, { timeout: 20_000 });
+  assert.match(await page.textContent('#sites-list li'), /Résidence/, 'fragility alone puts a residence first');
+  await idle(page);
+  await page.screenshot({ path: path.join(OUT, 'bourg-sites.png') });
+  assert.match(await page.getAttribute('#export-csv', 'href'), /fragility%3A1/);
+  await page.click('#sites-list li');
+  await page.waitForFunction(() => !window.bourg.map.isMoving(), null, { timeout: 20_000 });
+  assert.ok((await center(page)).zoom > 15, 'clicking a site flies to it');
+
+  // A perimeter uploaded as a file (GeoJSON in Lambert-93 around Lens town hall).
+  const perimeter = path.join(OUT, 'perimetre-lens.geojson');
+  writeFileSync(perimeter, JSON.stringify({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[686000, 7035500], [688000, 7035500], [688000, 7037000], [686000, 7037000], [686000, 7035500]]] } }));
+  await page.click('#analyse-toggle');
+  await page.setInputFiles('#upload-file', perimeter);
+  await page.selectOption('#upload-crs', 'EPSG:2154');
+  await page.click('#upload button[type=submit]');
+  await page.waitForFunction(() => /perimetre-lens/.test(document.querySelector('#sheet-content h2')?.textContent ?? ''), null, { timeout: 20_000 });
+  assert.match(await page.textContent('#sheet-content'), /Logements sociaux/);
 
   assert.deepEqual(errors, [], 'no console errors');
   assert.deepEqual(second.errors, [], 'no console errors after reload');

@@ -5,7 +5,8 @@ import { buildPanel, syncPanel } from './panel.js';
 import { applyLayersFromHash, writeLayersToHash } from './hash.js';
 import { setupSearch } from './search.js';
 import { describe } from './popup.js';
-import { openSheet } from './sheet.js';
+import { openSheet, renderReport } from './sheet.js';
+import { setupSites } from './sites.js';
 import { exportPng, renderPng } from './export.js';
 
 const BASEMAPS = {
@@ -69,6 +70,41 @@ for (const l of map.getStyle().layers.filter((s) => s.metadata?.['bourg:layer'])
 const sheet = document.getElementById('sheet');
 const showSheet = (code, name) => openSheet(sheet, document.getElementById('sheet-content'), code, name);
 document.getElementById('sheet-close').addEventListener('click', () => { sheet.hidden = true; });
+
+// Perimeter upload: indicators of a GeoJSON, zipped Shapefile or GeoPackage, in any CRS.
+const TYPES = { zip: 'application/zip', gpkg: 'application/geopackage+sqlite3' };
+document.getElementById('upload').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const file = document.getElementById('upload-file').files[0];
+  const error = document.getElementById('upload-error');
+  error.textContent = '';
+  if (!file) { error.textContent = 'Choisissez un fichier.'; return; }
+  const ext = file.name.split('.').pop().toLowerCase();
+  const crs = document.getElementById('upload-crs').value;
+  const params = new URLSearchParams({ name: file.name });
+  if (crs) params.set('crs', crs);
+  const res = await fetch(`api/territories/stats?${params}`, { method: 'POST', headers: { 'content-type': TYPES[ext] ?? 'application/geo+json' }, body: file });
+  const body = await res.json();
+  if (!res.ok) { error.textContent = body.description; return; }
+  renderReport(document.getElementById('sheet-content'), body);
+});
+
+document.getElementById('analyse-toggle').addEventListener('click', () => {
+  document.getElementById('sites').hidden = true;
+  sheet.hidden = false;
+  document.getElementById('sheet-content').innerHTML = '<h2>Analyser un périmètre</h2><p>Envoyez un périmètre (ORT, quartier, secteur d’étude) pour en calculer les indicateurs.</p>';
+  document.getElementById('upload-file').focus();
+});
+
+// Recycling sites.
+const sitesPanel = setupSites(map, document.getElementById('sites'));
+const sitesButton = document.getElementById('sites-toggle');
+sitesButton.addEventListener('click', () => {
+  const open = document.getElementById('sites').hidden;
+  if (open) { sheet.hidden = true; sitesPanel.show(); if (map.getLayer('sites-circle')) map.setLayoutProperty('sites-circle', 'visibility', 'visible'); } else sitesPanel.hide();
+  sitesButton.setAttribute('aria-expanded', String(open));
+});
+document.getElementById('sites-close').addEventListener('click', () => { sitesPanel.hide(); sitesButton.setAttribute('aria-expanded', 'false'); });
 
 // Search.
 setupSearch(document.getElementById('search'), document.getElementById('search-results'), (r) => {
