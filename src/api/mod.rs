@@ -15,7 +15,9 @@ use axum::Router;
 use tower_http::services::ServeDir;
 
 use crate::error::AppError;
+
 use crate::AppState;
+pub(crate) use tiles::MVT_TYPE;
 
 /// The application's router.
 pub fn router(state: AppState) -> Router {

@@ -18,7 +18,9 @@ use crate::error::AppError;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/sites", get(list_sites))
+    Router::new()
+        .route("/api/sites", get(list_sites))
+        .route("/api/sites/tiles/{z}/{x}/{y}", get(get_sites_tile))
 }
 
 const MAX_LIMIT: usize = 1000;
@@ -31,11 +33,12 @@ enum Output {
     Gpkg,
 }
 
-async fn list_sites(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, AppError> {
-    let catalog = state.catalog();
+/// Parses the query of `/api/sites` (its tiles take neither `f` nor `limit`).
+fn parse(
+    catalog: &crate::catalog::Catalog,
+    query: Option<&str>,
+    tiles: bool,
+) -> Result<(sites::Query, Output), AppError> {
     let bad = AppError::BadRequest;
     let mut q = sites::Query {
         territory: None,
@@ -45,16 +48,17 @@ async fn list_sites(
         limit: 50,
     };
     let mut output = Output::Json;
-    for (k, v) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "territory" | "perimeter" => {
-                q.territory = Some(crate::analysis::resolve(&catalog, &v).ok_or_else(|| bad(format!("{k}: no territory {v:?}")))?);
+                q.territory = Some(crate::analysis::resolve(catalog, &v).ok_or_else(|| bad(format!("{k}: no territory {v:?}")))?);
             }
             "bbox" => q.bbox = Some(BboxWgs84::parse(&v).map_err(|e| bad(e.to_string()))?),
             "weights" => q.weights = Weights::parse(&v).map_err(bad)?,
             "fragility_min" => {
                 q.fragility_min = v.parse().ok().filter(|f: &f64| (0.0..=100.0).contains(f)).ok_or_else(|| bad(format!("fragility_min {v:?} is not in 0..=100")))?;
             }
+            "limit" | "f" if tiles => return Err(bad(format!("{k} does not apply to tiles"))),
             "limit" => {
                 q.limit = v.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| bad(format!("limit {v:?} is not in 1..={MAX_LIMIT}")))?;
             }
@@ -70,6 +74,15 @@ async fn list_sites(
             other => return Err(bad(format!("unknown query parameter {other:?} (territory, bbox, weights, fragility_min, limit, f)"))),
         }
     }
+    Ok((q, output))
+}
+
+async fn list_sites(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let catalog = state.catalog();
+    let (q, output) = parse(&catalog, query.as_deref(), false)?;
     tokio::task::spawn_blocking(move || {
         let found = sites::find(&catalog, &q);
         let weights: serde_json::Map<String, Value> = COMPONENTS
@@ -252,4 +265,59 @@ fn gpkg(found: &[Site]) -> Result<Vec<u8>, String> {
     }
     let bytes = gdal::vsi::get_vsi_mem_file_bytes_owned(&path).map_err(msg)?;
     Ok(bytes)
+}
+
+/// `GET /api/sites/tiles/{z}/{x}/{y}.mvt`: the ranked sites (same parameters as `/api/sites`,
+/// every candidate) as a vector tile layer `sites`, with rank, kind, label, score and components.
+async fn get_sites_tile(
+    State(state): State<AppState>,
+    path: Result<
+        axum::extract::Path<(String, String, String)>,
+        axum::extract::rejection::PathRejection,
+    >,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let axum::extract::Path((z, x, y_ext)) = path?;
+    let y = y_ext
+        .strip_suffix(".mvt")
+        .ok_or_else(|| AppError::BadRequest(format!("tile {y_ext:?} must end in .mvt")))?;
+    let tile = crate::tile::TileCoord::parse(&z, &x, y)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let catalog = state.catalog();
+    let (mut q, _) = parse(&catalog, query.as_deref(), true)?;
+    q.limit = usize::MAX;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let found = sites::find(&catalog, &q);
+        let points = found.iter().map(|s| {
+            let mut props: Vec<(&str, crate::layer::Value)> = vec![
+                ("rank", crate::layer::Value::Int(s.rank as i64)),
+                ("kind", crate::layer::Value::String(s.kind.into())),
+                (
+                    "label",
+                    crate::layer::Value::String(s.label.as_str().into()),
+                ),
+                (
+                    "commune",
+                    crate::layer::Value::String(s.commune.as_str().into()),
+                ),
+                ("score", crate::layer::Value::Float(s.score)),
+                ("synthetic", crate::layer::Value::Bool(s.synthetic)),
+            ];
+            for (name, v) in &s.components {
+                props.push((name, crate::layer::Value::Float(*v)));
+            }
+            (s.rank as u64, geo::Coord { x: s.lon, y: s.lat }, props)
+        });
+        crate::tile::render_points("sites", tile, 64, points)
+    })
+    .await?;
+    if bytes.is_empty() {
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
+    }
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::api::MVT_TYPE),
+    );
+    Ok(r)
 }

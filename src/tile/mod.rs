@@ -149,6 +149,32 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
     (builder.finish(), features)
 }
 
+/// Encodes WGS84 points that fall in the buffered tile as a one-layer tile (for computed
+/// features such as ranked sites); empty bytes when none does.
+pub fn render_points<'a>(
+    name: &str,
+    tile: TileCoord,
+    buffer: u32,
+    points: impl IntoIterator<Item = (u64, geo::Coord<f64>, Vec<(&'a str, crate::layer::Value)>)>,
+) -> Vec<u8> {
+    let transform = TileTransform::new(tile, EXTENT);
+    let lo = -f64::from(buffer);
+    let hi = f64::from(EXTENT + buffer);
+    let mut builder = LayerBuilder::new(name, EXTENT);
+    for (id, c, props) in points {
+        let p = transform.apply(crate::mercator::from_wgs84(c));
+        if (lo..=hi).contains(&p.x) && (lo..=hi).contains(&p.y) {
+            let geometry =
+                mvt::TileGeometry::Points(vec![[p.x.round() as i32, p.y.round() as i32]]);
+            builder.add_feature(id, &geometry, props.iter().map(|(k, v)| (*k, v)));
+        }
+    }
+    if builder.len() == 0 {
+        return Vec::new();
+    }
+    mvt::tile([builder.finish()])
+}
+
 /// The name of the label-point layer of a layer in tiles.
 pub fn label_layer_name(id: &str) -> String {
     format!("{id}_label")

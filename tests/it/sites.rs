@@ -224,3 +224,67 @@ async fn bad_site_queries_are_400s() {
         assert!(error_description(&body).contains(words), "{query}: {body}");
     }
 }
+
+#[tokio::test]
+async fn sites_as_a_tile_layer_match_the_ranked_list() {
+    use bourg::tile::{TileCoord, TileTransform};
+    let app = demo_app();
+    let query = "territory=acv-113&weights=fragility:0.4";
+    let all = sites(&app, &format!("{query}&limit=1000")).await;
+    let tile = TileCoord::containing(2.8319, 50.4322, 12);
+    let (status, _, bytes) = send(
+        &app,
+        Request::get(format!("/api/sites/tiles/{tile}.mvt?{query}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let decoded = crate::tiles::decode(&bytes);
+    assert_eq!(decoded[0].name, "sites");
+    // Sites whose point falls in the buffered tile, by brute force over the JSON list.
+    let t = TileTransform::new(tile, 4096);
+    let expected: std::collections::BTreeMap<u64, f64> = all
+        .iter()
+        .filter(|s| {
+            let c = bourg::mercator::from_wgs84(geo::Coord {
+                x: s["lon"].as_f64().expect("lon"),
+                y: s["lat"].as_f64().expect("lat"),
+            });
+            let p = t.apply(c);
+            (-64.0..=4160.0).contains(&p.x) && (-64.0..=4160.0).contains(&p.y)
+        })
+        .map(|s| {
+            (
+                s["rank"].as_u64().expect("rank"),
+                s["score"].as_f64().expect("score"),
+            )
+        })
+        .collect();
+    assert!(expected.len() > 10, "{} sites in the tile", expected.len());
+    let got: std::collections::BTreeMap<u64, f64> = decoded[0]
+        .features
+        .iter()
+        .map(|f| {
+            let p = f.properties.as_ref().expect("properties");
+            let score = match p.get("score") {
+                Some(mvt_reader::feature::Value::Double(v)) => *v,
+                other => panic!("score {other:?}"),
+            };
+            (f.id.expect("id"), score)
+        })
+        .collect();
+    assert_eq!(got, expected);
+    // Nowhere near: no content; a list-only parameter: 400.
+    let (status, _, _) = send(
+        &app,
+        Request::get(format!("/api/sites/tiles/12/0/0.mvt?{query}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, body) = get_json(&app, "/api/sites/tiles/12/0/0.mvt?limit=3").await;
+    assert_eq!(status, 400);
+    assert!(error_description(&body).contains("does not apply to tiles"));
+}
