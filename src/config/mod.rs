@@ -46,12 +46,14 @@
 
 mod derived;
 mod style;
+mod tiles;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use derived::{CountBy, CountIf, GroupConfig, TotalsConfig};
 pub use style::{Categories, Choropleth, StyleConfig, THEMES};
+pub use tiles::{AggregateConfig, TileConfig, EXTENT};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -237,44 +239,6 @@ pub enum Duplicates {
     Concat,
 }
 
-/// Vector tile settings of a layer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TileConfig {
-    /// Tile units (of [`EXTENT`]) kept around each tile.
-    pub buffer: u32,
-    /// Simplification tolerance in tile units below `max_zoom`; 0 snaps only.
-    pub tolerance: f64,
-    /// Byte budget of this layer in one tile; over it the server generalises further.
-    pub max_bytes: usize,
-    /// Low-zoom aggregation of point layers.
-    pub aggregate: Option<AggregateConfig>,
-}
-
-/// Aggregation of points into grid cells at low zoom.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AggregateConfig {
-    /// Points are aggregated at zooms below this one.
-    pub below_zoom: u8,
-    /// Side of a cell in tile units: a power of two dividing [`EXTENT`].
-    pub cell_size: u32,
-    /// Numeric properties summed per cell.
-    pub sums: Vec<String>,
-}
-
-/// Tile units across a tile.
-pub const EXTENT: u32 = 4096;
-
-impl Default for TileConfig {
-    fn default() -> Self {
-        Self {
-            buffer: 64,
-            tolerance: 4.0,
-            max_bytes: 500_000,
-            aggregate: None,
-        }
-    }
-}
-
 /// A validated layer definition.
 #[derive(Debug, Clone)]
 pub struct LayerConfig {
@@ -400,7 +364,7 @@ struct RawLayer {
     #[serde(default)]
     join: Vec<RawJoin>,
     #[serde(default)]
-    tiles: Option<RawTiles>,
+    tiles: Option<tiles::RawTiles>,
     #[serde(default)]
     group: Option<derived::RawGroup>,
     #[serde(default)]
@@ -411,17 +375,6 @@ struct RawLayer {
     search: Option<SearchConfig>,
     #[serde(default)]
     analysis: Option<RawAnalysis>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTiles {
-    buffer: Option<i64>,
-    tolerance: Option<f64>,
-    max_bytes: Option<i64>,
-    aggregate_below: Option<i64>,
-    cell_size: Option<i64>,
-    sums: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -672,81 +625,6 @@ impl Validator<'_> {
         Ok(config)
     }
 
-    fn tiles(&self, raw: RawTiles, layer: &LayerConfig) -> Result<TileConfig, ConfigError> {
-        let mut t = TileConfig::default();
-        if let Some(b) = raw.buffer {
-            t.buffer = u32::try_from(b)
-                .ok()
-                .filter(|b| *b <= EXTENT)
-                .ok_or_else(|| {
-                    self.invalid("tiles.buffer", format!("{b} is not in 0..={EXTENT}"))
-                })?;
-        }
-        if let Some(tol) = raw.tolerance {
-            if !(tol.is_finite() && (0.0..=f64::from(EXTENT)).contains(&tol)) {
-                return Err(
-                    self.invalid("tiles.tolerance", format!("{tol} is not in 0..={EXTENT}"))
-                );
-            }
-            t.tolerance = tol;
-        }
-        if let Some(m) = raw.max_bytes {
-            t.max_bytes = usize::try_from(m)
-                .ok()
-                .filter(|m| *m >= 1024)
-                .ok_or_else(|| self.invalid("tiles.max_bytes", format!("{m} is below 1024")))?;
-        }
-        let aggregate_keys = raw.cell_size.is_some() || raw.sums.is_some();
-        match raw.aggregate_below {
-            None if aggregate_keys => {
-                return Err(self.invalid(
-                    "tiles.aggregate_below",
-                    "is required with tiles.cell_size or tiles.sums",
-                ))
-            }
-            None => {}
-            Some(z) => {
-                let below_zoom = self.zoom("tiles.aggregate_below", Some(z), 0)?;
-                let cell_size = match raw.cell_size {
-                    None => 128,
-                    Some(c) => u32::try_from(c)
-                        .ok()
-                        .filter(|c| c.is_power_of_two() && (8..=EXTENT).contains(c))
-                        .ok_or_else(|| {
-                            self.invalid(
-                                "tiles.cell_size",
-                                format!("{c} is not a power of two in 8..={EXTENT}"),
-                            )
-                        })?,
-                };
-                let sums = raw.sums.unwrap_or_default();
-                for name in &sums {
-                    match layer.property_type(name) {
-                        Some(PropType::Int | PropType::Float) => {}
-                        Some(other) => {
-                            return Err(self.invalid(
-                                "tiles.sums",
-                                format!("{name:?} is a {other} property, not a number"),
-                            ))
-                        }
-                        None => {
-                            return Err(self.invalid(
-                                "tiles.sums",
-                                format!("{name:?} is not a property of this layer"),
-                            ))
-                        }
-                    }
-                }
-                t.aggregate = Some(AggregateConfig {
-                    below_zoom,
-                    cell_size,
-                    sums,
-                });
-            }
-        }
-        Ok(t)
-    }
-
     fn zoom(&self, key: &str, value: Option<i64>, default: u8) -> Result<u8, ConfigError> {
         match value {
             None => Ok(default),
@@ -835,237 +713,4 @@ impl Validator<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINIMAL: &str = r#"
-title = "T"
-synthetic = false
-[source]
-path = "data/a.geojson"
-[attribution]
-producer = "P"
-date = "2024"
-"#;
-
-    fn parse_str(text: &str) -> Result<LayerConfig, ConfigError> {
-        parse(Path::new("layers/demo.toml"), text)
-    }
-
-    #[test]
-    fn minimal_layer_gets_defaults_and_resolved_path() {
-        let c = parse_str(MINIMAL).unwrap();
-        assert_eq!(c.id, "demo");
-        assert_eq!(c.min_zoom, 0);
-        assert_eq!(c.max_zoom, 14);
-        assert_eq!(c.source.path, Path::new("layers/data/a.geojson"));
-        assert_eq!(c.attribution.licence, "Licence Ouverte 2.0");
-        assert!(!c.synthetic);
-    }
-
-    #[test]
-    fn unknown_key_names_file_and_key() {
-        let err = parse_str(&MINIMAL.replace("title", "titel")).unwrap_err();
-        let text = format!("{err}: {}", std::error::Error::source(&err).unwrap());
-        assert!(text.starts_with("layers/demo.toml"), "{text}");
-        assert!(text.contains("titel"), "{text}");
-    }
-
-    #[test]
-    fn unknown_source_key_is_an_error() {
-        let err =
-            parse_str(&MINIMAL.replace("[source]", "[source]\nformat = \"csv\"")).unwrap_err();
-        assert!(std::error::Error::source(&err)
-            .unwrap()
-            .to_string()
-            .contains("format"));
-    }
-
-    #[test]
-    fn zoom_out_of_range_names_the_key() {
-        let err = parse_str(&format!("max_zoom = 30\n{MINIMAL}")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "layers/demo.toml: max_zoom: 30 is not a zoom level in 0..=24"
-        );
-        let err = parse_str(&format!("min_zoom = 9\nmax_zoom = 3\n{MINIMAL}")).unwrap_err();
-        assert!(err.to_string().contains("min_zoom: 9 is above max_zoom 3"));
-    }
-
-    #[test]
-    fn bad_property_type_is_an_error() {
-        let err = parse_str(&format!("{MINIMAL}\n[properties]\na = \"integer\"")).unwrap_err();
-        assert!(matches!(err, ConfigError::Parse { .. }));
-    }
-
-    #[test]
-    fn xy_without_crs_is_an_error() {
-        let text = MINIMAL.replace("a.geojson\"", "a.csv\"\nx = \"X\"\ny = \"Y\"");
-        let err = parse_str(&text).unwrap_err();
-        assert!(err.to_string().contains("source.crs: is required"), "{err}");
-    }
-
-    #[test]
-    fn x_without_y_is_an_error() {
-        let text = MINIMAL.replace("a.geojson\"", "a.csv\"\nx = \"X\"");
-        assert!(parse_str(&text)
-            .unwrap_err()
-            .to_string()
-            .contains("source.y"));
-    }
-
-    #[test]
-    fn delimiter_only_for_csv() {
-        let text = MINIMAL.replace("a.geojson\"", "a.geojson\"\ndelimiter = \";\"");
-        let err = parse_str(&text).unwrap_err();
-        assert!(err.to_string().contains("applies only to CSV"), "{err}");
-    }
-
-    #[test]
-    fn csv_options_are_validated() {
-        let text = MINIMAL.replace(
-            "a.geojson\"",
-            "a.csv\"\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"\ndelimiter = \";\"\nencoding = \"iso-8859-1\"",
-        );
-        let c = parse_str(&text).unwrap();
-        assert_eq!(c.source.delimiter, Some(';'));
-        assert_eq!(c.source.encoding, Encoding::Latin1);
-        let bad = text.replace("iso-8859-1", "cp1252");
-        assert!(parse_str(&bad)
-            .unwrap_err()
-            .to_string()
-            .contains("encoding"));
-    }
-
-    #[test]
-    fn unknown_crs_is_an_error() {
-        let text = MINIMAL.replace("a.geojson\"", "a.geojson\"\ncrs = \"EPSG:999999\"");
-        let err = parse_str(&text).unwrap_err();
-        assert!(
-            err.to_string().starts_with("layers/demo.toml: source.crs:"),
-            "{err}"
-        );
-        assert!(err.to_string().contains("EPSG:999999"), "{err}");
-    }
-
-    #[test]
-    fn bad_layer_id_is_an_error() {
-        let err = parse(Path::new("layers/a b.toml"), MINIMAL).unwrap_err();
-        assert!(err.to_string().contains("layer id"));
-    }
-
-    #[test]
-    fn join_on_must_be_a_kept_property() {
-        let text = format!(
-            "{MINIMAL}\n[properties]\ncode = \"string\"\n[[join]]\npath = \"t.csv\"\nkey = \"k\"\non = \"nope\"\n[join.properties]\nv = \"int\"\n"
-        );
-        let err = parse_str(&text).unwrap_err();
-        assert!(err.to_string().contains("join[0].on"), "{err}");
-        let ok = text.replace("\"nope\"", "\"code\"");
-        let c = parse_str(&ok).unwrap();
-        assert_eq!(c.joins.len(), 1);
-        assert_eq!(c.joins[0].source.path, Path::new("layers/t.csv"));
-    }
-
-    #[test]
-    fn tile_settings_are_validated() {
-        let base = format!("{MINIMAL}\n[properties]\nn = \"int\"\nname = \"string\"\n[tiles]\n");
-        let c = parse_str(&format!("{base}aggregate_below = 10\nsums = [\"n\"]")).unwrap();
-        let agg = c.tiles.aggregate.unwrap();
-        assert_eq!((agg.below_zoom, agg.cell_size), (10, 128));
-        assert_eq!(c.tiles.buffer, 64);
-        for (extra, key) in [
-            ("buffer = -1", "tiles.buffer"),
-            ("tolerance = -2.0", "tiles.tolerance"),
-            ("max_bytes = 10", "tiles.max_bytes"),
-            ("aggregate_below = 10\ncell_size = 100", "tiles.cell_size"),
-            ("aggregate_below = 10\nsums = [\"name\"]", "tiles.sums"),
-            ("aggregate_below = 10\nsums = [\"nope\"]", "tiles.sums"),
-            ("sums = [\"n\"]", "tiles.aggregate_below"),
-            ("aggregate_below = 40", "tiles.aggregate_below"),
-        ] {
-            let err = parse_str(&format!("{base}{extra}"))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(key), "{extra}: {err}");
-        }
-        assert!(matches!(
-            parse_str(&format!("{base}bufer = 3")),
-            Err(ConfigError::Parse { .. })
-        ));
-    }
-
-    #[test]
-    fn group_and_totals_are_validated() {
-        let csv = MINIMAL.replace(
-            "a.geojson\"",
-            "a.csv\"\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"",
-        );
-        let group = "[group]\nby = [\"X\"]\ncount = \"n\"\n[group.count_if]\nv = { column = \"OCC\", values = [\"vacant\"] }\n";
-        let c = parse_str(&format!("{csv}\n[properties]\nDEP = \"string\"\n{group}")).unwrap();
-        let g = c.group.unwrap();
-        assert_eq!(
-            g.properties(),
-            vec![("n".into(), PropType::Int), ("v".into(), PropType::Int)]
-        );
-        assert_eq!(g.columns(), vec!["X".to_owned(), "OCC".to_owned()]);
-        // Grouping needs rows with coordinates.
-        let err = parse_str(&format!("{MINIMAL}\n{group}"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("group: applies to tables"), "{err}");
-        // A count named like a kept property.
-        let err = parse_str(&format!("{csv}\n[properties]\nn = \"string\"\n{group}"))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("\"n\" is defined twice"), "{err}");
-        let totals =
-            "[totals]\nlayer = \"rpls\"\nkey = \"DEPCOM\"\non = \"code\"\nsums = [\"n\"]\n";
-        let c = parse_str(&format!(
-            "{MINIMAL}\n[properties]\ncode = \"string\"\n{totals}"
-        ))
-        .unwrap();
-        assert_eq!(c.totals.unwrap().layer, "rpls");
-        let err = parse_str(&format!(
-            "{MINIMAL}\n[properties]\nnom = \"string\"\n{totals}"
-        ))
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("totals.on"), "{err}");
-        let err = parse_str(&format!(
-            "{MINIMAL}\n[properties]\ncode = \"string\"\n{}",
-            totals.replace("rpls", "demo")
-        ))
-        .unwrap_err()
-        .to_string();
-        assert!(err.contains("cannot total itself"), "{err}");
-    }
-
-    #[test]
-    fn join_prefix_avoids_clashes() {
-        let join = "[[join]]\npath = \"t.csv\"\nkey = \"k\"\non = \"code\"\n[join.properties]\ncode = \"int\"\n";
-        let base = format!("{MINIMAL}\n[properties]\ncode = \"string\"\n");
-        assert!(parse_str(&format!("{base}{join}"))
-            .unwrap_err()
-            .to_string()
-            .contains("set join.prefix"));
-        let c = parse_str(&format!(
-            "{base}{}",
-            join.replace("on = \"code\"", "on = \"code\"\nprefix = \"t_\"")
-        ))
-        .unwrap();
-        assert_eq!(c.joins[0].property_names(), vec!["t_code".to_owned()]);
-        assert_eq!(c.property_type("t_code"), Some(PropType::Int));
-    }
-
-    #[test]
-    fn join_property_clash_is_an_error() {
-        let text = format!(
-            "{MINIMAL}\n[properties]\ncode = \"string\"\n[[join]]\npath = \"t.csv\"\nkey = \"k\"\non = \"code\"\n[join.properties]\ncode = \"int\"\n"
-        );
-        assert!(parse_str(&text)
-            .unwrap_err()
-            .to_string()
-            .contains("already a property"));
-    }
-}
+mod tests;

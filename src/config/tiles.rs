@@ -1,0 +1,136 @@
+//! `[tiles]`: the vector tile settings of a layer — buffer, simplification tolerance, byte budget,
+//! and low-zoom aggregation of points.
+
+use serde::Deserialize;
+
+use super::{ConfigError, LayerConfig, PropType, Validator};
+
+/// Vector tile settings of a layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TileConfig {
+    /// Tile units (of [`EXTENT`]) kept around each tile.
+    pub buffer: u32,
+    /// Simplification tolerance in tile units below `max_zoom`; 0 snaps only.
+    pub tolerance: f64,
+    /// Byte budget of this layer in one tile; over it the server generalises further.
+    pub max_bytes: usize,
+    /// Low-zoom aggregation of point layers.
+    pub aggregate: Option<AggregateConfig>,
+}
+
+/// Aggregation of points into grid cells at low zoom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateConfig {
+    /// Points are aggregated at zooms below this one.
+    pub below_zoom: u8,
+    /// Side of a cell in tile units: a power of two dividing [`EXTENT`].
+    pub cell_size: u32,
+    /// Numeric properties summed per cell.
+    pub sums: Vec<String>,
+}
+
+/// Tile units across a tile.
+pub const EXTENT: u32 = 4096;
+
+impl Default for TileConfig {
+    fn default() -> Self {
+        Self {
+            buffer: 64,
+            tolerance: 4.0,
+            max_bytes: 500_000,
+            aggregate: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTiles {
+    buffer: Option<i64>,
+    tolerance: Option<f64>,
+    max_bytes: Option<i64>,
+    aggregate_below: Option<i64>,
+    cell_size: Option<i64>,
+    sums: Option<Vec<String>>,
+}
+
+impl Validator<'_> {
+    pub(super) fn tiles(
+        &self,
+        raw: RawTiles,
+        layer: &LayerConfig,
+    ) -> Result<TileConfig, ConfigError> {
+        let mut t = TileConfig::default();
+        if let Some(b) = raw.buffer {
+            t.buffer = u32::try_from(b)
+                .ok()
+                .filter(|b| *b <= EXTENT)
+                .ok_or_else(|| {
+                    self.invalid("tiles.buffer", format!("{b} is not in 0..={EXTENT}"))
+                })?;
+        }
+        if let Some(tol) = raw.tolerance {
+            if !(tol.is_finite() && (0.0..=f64::from(EXTENT)).contains(&tol)) {
+                return Err(
+                    self.invalid("tiles.tolerance", format!("{tol} is not in 0..={EXTENT}"))
+                );
+            }
+            t.tolerance = tol;
+        }
+        if let Some(m) = raw.max_bytes {
+            t.max_bytes = usize::try_from(m)
+                .ok()
+                .filter(|m| *m >= 1024)
+                .ok_or_else(|| self.invalid("tiles.max_bytes", format!("{m} is below 1024")))?;
+        }
+        let aggregate_keys = raw.cell_size.is_some() || raw.sums.is_some();
+        match raw.aggregate_below {
+            None if aggregate_keys => {
+                return Err(self.invalid(
+                    "tiles.aggregate_below",
+                    "is required with tiles.cell_size or tiles.sums",
+                ))
+            }
+            None => {}
+            Some(z) => {
+                let below_zoom = self.zoom("tiles.aggregate_below", Some(z), 0)?;
+                let cell_size = match raw.cell_size {
+                    None => 128,
+                    Some(c) => u32::try_from(c)
+                        .ok()
+                        .filter(|c| c.is_power_of_two() && (8..=EXTENT).contains(c))
+                        .ok_or_else(|| {
+                            self.invalid(
+                                "tiles.cell_size",
+                                format!("{c} is not a power of two in 8..={EXTENT}"),
+                            )
+                        })?,
+                };
+                let sums = raw.sums.unwrap_or_default();
+                for name in &sums {
+                    match layer.property_type(name) {
+                        Some(PropType::Int | PropType::Float) => {}
+                        Some(other) => {
+                            return Err(self.invalid(
+                                "tiles.sums",
+                                format!("{name:?} is a {other} property, not a number"),
+                            ))
+                        }
+                        None => {
+                            return Err(self.invalid(
+                                "tiles.sums",
+                                format!("{name:?} is not a property of this layer"),
+                            ))
+                        }
+                    }
+                }
+                t.aggregate = Some(AggregateConfig {
+                    below_zoom,
+                    cell_size,
+                    sums,
+                });
+            }
+        }
+        Ok(t)
+    }
+}
