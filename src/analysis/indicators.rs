@@ -45,7 +45,8 @@ pub struct Indicator {
     pub source: Source,
 }
 
-fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> Option<f64> {
+/// A numeric property of a feature (`None` when null, missing or not a number).
+pub(super) fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> Option<f64> {
     match layer.property_index(name).and_then(|i| f.properties.get(i)) {
         Some(Value::Int(v)) => Some(*v as f64),
         Some(Value::Float(v)) => Some(*v),

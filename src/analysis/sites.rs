@@ -26,7 +26,7 @@ use super::territory::{layer_with, text, Territory};
 use crate::bbox::BboxWgs84;
 use crate::catalog::Catalog;
 use crate::config::Role;
-use crate::layer::{Layer, Value};
+use crate::layer::Layer;
 
 /// Component names, in output order.
 pub const COMPONENTS: [&str; 7] = [
@@ -131,12 +131,9 @@ fn around(c: Coord<f64>, r: f64) -> BboxWgs84 {
     }
 }
 
+/// A numeric property, 0 when null or missing.
 fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> f64 {
-    match layer.property_index(name).and_then(|i| f.properties.get(i)) {
-        Some(Value::Int(v)) => *v as f64,
-        Some(Value::Float(v)) => *v,
-        _ => 0.0,
-    }
+    super::indicators::number(layer, f, name).unwrap_or(0.0)
 }
 
 /// Sum of a property over a point layer's features within `r` metres of `c`.
