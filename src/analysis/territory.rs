@@ -36,6 +36,9 @@ pub struct Territory {
     pub communes: BTreeSet<String>,
     /// The drawn polygon, WGS84; `None` for code territories (membership goes by INSEE code).
     pub polygon: Option<MultiPolygon<f64>>,
+    /// The WGS84 bounds of its communes (of the polygon when drawn): the R-tree query that picks
+    /// the candidate points.
+    pub bbox: Option<BboxWgs84>,
 }
 
 /// Whether a point lies inside the polygon (another geometry: whether it meets it).
@@ -75,6 +78,27 @@ fn communes_where(
         .collect()
 }
 
+/// Margin added around communes' bounds, in degrees (about 1 km): a geocoded point may lie just
+/// outside a simplified commune outline yet carry the commune's code.
+const MARGIN_DEG: f64 = 0.01;
+
+/// The WGS84 bounds of some communes, grown by [`MARGIN_DEG`].
+fn bounds_of(communes: &Layer, codes: &BTreeSet<String>) -> Option<BboxWgs84> {
+    let b = communes
+        .features
+        .iter()
+        .filter(|f| codes.contains(&text(communes, f, "code")))
+        .filter_map(|f| f.wgs84.bounding_rect())
+        .map(BboxWgs84::from_rect)
+        .reduce(|a, b| a.union(&b))?;
+    Some(BboxWgs84 {
+        west: (b.west - MARGIN_DEG).max(-180.0),
+        south: (b.south - MARGIN_DEG).max(-90.0),
+        east: (b.east + MARGIN_DEG).min(180.0),
+        north: (b.north + MARGIN_DEG).min(90.0),
+    })
+}
+
 /// Resolves a code: INSEE commune, SIREN EPCI, département, or perimeter id.
 pub fn resolve(catalog: &Catalog, code: &str) -> Option<Territory> {
     let communes = layer_with(catalog, Role::Communes)?;
@@ -84,6 +108,7 @@ pub fn resolve(catalog: &Catalog, code: &str) -> Option<Territory> {
             kind,
             code: code.to_owned(),
             name,
+            bbox: bounds_of(communes, &set),
             communes: set,
             polygon: None,
         })
@@ -169,6 +194,7 @@ pub fn from_polygon(catalog: &Catalog, polygon: MultiPolygon<f64>, name: &str) -
         kind: Kind::Polygone,
         code: String::new(),
         name: name.to_owned(),
+        bbox: polygon.bounding_rect().map(BboxWgs84::from_rect),
         communes: set,
         polygon: Some(polygon),
     }
@@ -183,6 +209,7 @@ pub fn everything(catalog: &Catalog) -> Option<Territory> {
         name: "Ensemble des communes servies".into(),
         communes: communes_where(communes, |_| true),
         polygon: None,
+        bbox: None,
     })
 }
 
@@ -196,20 +223,23 @@ impl Territory {
         }
     }
 
-    /// The feature ids of a point layer inside the territory (the R-tree picks the candidates of
-    /// a polygon).
+    /// The feature ids of a point layer inside the territory: the R-tree gives the candidates in
+    /// the territory's bounds, each is then tested (inside the polygon, or by its INSEE code).
+    /// Only the whole served area, which has no bounds, scans every feature.
+    ///
+    /// # Runtime
+    /// O(log n + k) for k candidates.
     pub fn members(&self, layer: &Layer, code_property: &str) -> Vec<u32> {
-        match &self.polygon {
-            Some(p) => match p.bounding_rect() {
-                Some(rect) => layer
-                    .query(&BboxWgs84::from_rect(rect))
-                    .filter(|(_, f)| inside(p, &f.wgs84))
-                    .map(|(id, _)| id)
-                    .collect(),
-                None => Vec::new(),
-            },
+        let holds = |f: &crate::layer::Feature| self.holds(layer, f, code_property);
+        match self.bbox {
+            Some(b) => layer
+                .query(&b)
+                .filter(|(_, f)| holds(f))
+                .map(|(id, _)| id)
+                .collect(),
+            None if self.polygon.is_some() => Vec::new(),
             None => (0..layer.features.len() as u32)
-                .filter(|&i| self.holds(layer, &layer.features[i as usize], code_property))
+                .filter(|&i| holds(&layer.features[i as usize]))
                 .collect(),
         }
     }

@@ -314,3 +314,32 @@ fn residences_carry_an_explained_fragility_score() {
     assert_eq!(get(r2, "fragilite"), Float(4.4));
     assert_eq!(get(r2, "frag_age"), Float(0.22));
 }
+
+/// Code territories take their candidates from the R-tree in the communes' bounds: for every
+/// demo commune the residences found equal a brute-force scan by INSEE code.
+#[test]
+fn rtree_membership_equals_a_scan_by_code() {
+    let catalog = bourg::Catalog::load(&crate::support::demo_layers()).expect("demo loads");
+    let rpls = catalog.get("rpls").expect("rpls");
+    let communes = catalog.get("communes").expect("communes");
+    let depcom = rpls.property_index("DEPCOM").expect("DEPCOM");
+    let code = communes.property_index("code").expect("code");
+    let mut checked = 0;
+    for f in &communes.features {
+        let bourg::layer::Value::String(c) = &f.properties[code] else {
+            continue;
+        };
+        let t = bourg::analysis::resolve(&catalog, c).expect("commune");
+        let mut found = t.members(rpls, "DEPCOM");
+        found.sort_unstable();
+        let brute: Vec<u32> = (0..rpls.features.len() as u32)
+            .filter(|&i| {
+                rpls.features[i as usize].properties[depcom]
+                    == bourg::layer::Value::String(c.clone())
+            })
+            .collect();
+        assert_eq!(found, brute, "commune {c}");
+        checked += usize::from(!brute.is_empty());
+    }
+    assert!(checked > 1000, "{checked} communes with residences");
+}
