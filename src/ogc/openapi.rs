@@ -145,22 +145,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
     );
     for layer in catalog.layers() {
         let id = layer.id();
-        let mut parameters: Vec<Json> = [
-            "bbox",
-            "bbox-crs",
-            "limit",
-            "offset",
-            "properties",
-            "sortby",
-            "crs",
-            "filter",
-            "filter-lang",
-            "filter-crs",
-            "f",
-        ]
-        .iter()
-        .map(|p| param(p))
-        .collect();
+        let mut parameters: Vec<Json> = super::params::documented().map(param).collect();
         for p in &layer.schema {
             parameters.push(json!({
                 "name": p.name,
