@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use geo::{Coord, CoordsIter, InteriorPoint};
 use serde::Serialize;
 
-use super::territory::{layer_with, text, Territory};
+use super::territory::{layer_with, text, Kind, Territory};
 use crate::bbox::BboxWgs84;
 use crate::catalog::Catalog;
 use crate::config::Role;
@@ -158,7 +158,22 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
         .filter(|l| l.config.role == Some(Role::Perimeters))
         .flat_map(|l| l.features.iter().map(move |f| text(l, f, "code")))
         .collect();
-    let wanted: &BTreeSet<String> = q.territory.as_ref().map_or(&programme, |t| &t.communes);
+    let default;
+    let territory = match (&q.territory, layer_with(catalog, Role::Communes)) {
+        (Some(t), _) => t,
+        (None, Some(communes)) => {
+            default = Territory::of_communes(
+                communes,
+                Kind::Perimetre,
+                "",
+                "Communes des programmes".into(),
+                programme.clone(),
+            );
+            &default
+        }
+        (None, None) => return Vec::new(),
+    };
+    let wanted = &territory.communes;
     let zonage: HashMap<String, String> = layer_with(catalog, Role::Zonage)
         .map(|z| {
             z.features
@@ -199,11 +214,9 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
     ];
     for (layer, kind, code_property) in sources {
         let Some(layer) = layer else { continue };
-        for (id, f) in layer.features.iter().enumerate() {
+        for id in territory.members(layer, code_property) {
+            let f = &layer.features[id as usize];
             let commune = text(layer, f, code_property);
-            if !wanted.contains(&commune) {
-                continue;
-            }
             let Some(c) = f.wgs84.coords_iter().next() else {
                 continue;
             };
@@ -275,7 +288,7 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 rank: 0,
                 kind,
                 layer: layer.id().to_owned(),
-                id: id as u32,
+                id,
                 label,
                 commune,
                 lon: c.x,

@@ -104,14 +104,7 @@ pub fn resolve(catalog: &Catalog, code: &str) -> Option<Territory> {
     let communes = layer_with(catalog, Role::Communes)?;
     let code = code.trim();
     let one = |kind, name: String, set: BTreeSet<String>| {
-        (!set.is_empty()).then(|| Territory {
-            kind,
-            code: code.to_owned(),
-            name,
-            bbox: bounds_of(communes, &set),
-            communes: set,
-            polygon: None,
-        })
+        (!set.is_empty()).then(|| Territory::of_communes(communes, kind, code, name, set))
     };
     if let Some(f) = communes
         .features
@@ -214,6 +207,24 @@ pub fn everything(catalog: &Catalog) -> Option<Territory> {
 }
 
 impl Territory {
+    /// A territory made of communes (by INSEE code), bounded by them.
+    pub fn of_communes(
+        communes: &Layer,
+        kind: Kind,
+        code: &str,
+        name: String,
+        set: BTreeSet<String>,
+    ) -> Self {
+        Territory {
+            kind,
+            code: code.to_owned(),
+            name,
+            bbox: bounds_of(communes, &set),
+            communes: set,
+            polygon: None,
+        }
+    }
+
     /// Whether a point feature of a layer belongs: by its INSEE code property for code
     /// territories, by position for a polygon.
     pub fn holds(&self, layer: &Layer, f: &crate::layer::Feature, code_property: &str) -> bool {
