@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
+use crate::analysis::Reference;
 use crate::config::{self, ConfigError, LayerConfig};
 use crate::layer::{load_layer_with, Layer, LoadError};
 
@@ -32,6 +33,38 @@ fn list_errors(errors: &[LoadError]) -> String {
             lines.join("\n  ")
         )
     }
+}
+
+/// The reference of a folder, computed once per process for as long as its files are unchanged
+/// (each server load and reload, and each test, would otherwise read the national tables again).
+fn reference_of(dir: &Path) -> Result<Option<Arc<Reference>>, CatalogError> {
+    type Cache = std::sync::Mutex<Vec<(PathBuf, Vec<Fingerprint>, Option<Arc<Reference>>)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let fingerprints: Vec<Fingerprint> =
+        config::load_dir(dir)?.iter().map(Fingerprint::of).collect();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, _, reference)) = cache
+        .iter()
+        .find(|(d, f, _)| d == dir && *f == fingerprints)
+    {
+        return Ok(reference.clone());
+    }
+    let catalog = Catalog::load_without_reference(dir)?;
+    let reference = Reference::of(&catalog).map(Arc::new);
+    if let Some(r) = &reference {
+        tracing::info!(
+            folder = %dir.display(),
+            communes = r.communes,
+            ms = r.load_time.as_millis() as u64,
+            "national reference computed"
+        );
+    }
+    cache.retain(|(d, _, _)| d != dir);
+    cache.push((dir.to_owned(), fingerprints, reference.clone()));
+    Ok(reference)
 }
 
 /// What a layer was loaded from: each file's path, length and modification time (for a totals
@@ -67,6 +100,8 @@ pub struct Catalog {
     pub dir: PathBuf,
     /// Wall time of the whole load.
     pub load_time: Duration,
+    /// National comparison values, from the `reference/` sub-folder when there is one.
+    pub reference: Option<Arc<Reference>>,
 }
 
 impl Catalog {
@@ -76,6 +111,11 @@ impl Catalog {
     /// The first configuration error, or every layer that failed to load.
     pub fn load(dir: &Path) -> Result<Self, CatalogError> {
         Self::load_reusing(dir, None).map(|(catalog, _)| catalog)
+    }
+
+    /// The layers of `dir` alone, without looking for a reference sub-folder.
+    fn load_without_reference(dir: &Path) -> Result<Self, CatalogError> {
+        Self::load_layers(dir, None).map(|(catalog, _)| catalog)
     }
 
     /// Reads the layer folder again and loads the layers whose files changed (or are new),
@@ -93,6 +133,14 @@ impl Catalog {
         dir: &Path,
         old: Option<&Catalog>,
     ) -> Result<(Self, Vec<String>), CatalogError> {
+        let (mut catalog, changed) = Self::load_layers(dir, old)?;
+        if Reference::exists_in(dir) {
+            catalog.reference = reference_of(&dir.join(crate::analysis::reference::FOLDER))?;
+        }
+        Ok((catalog, changed))
+    }
+
+    fn load_layers(dir: &Path, old: Option<&Catalog>) -> Result<(Self, Vec<String>), CatalogError> {
         crate::init_gdal();
         let started = Instant::now();
         let configs = config::load_dir(dir)?;
@@ -163,6 +211,7 @@ impl Catalog {
                 fingerprints,
                 dir: dir.to_owned(),
                 load_time: started.elapsed(),
+                reference: None,
             },
             changed,
         ))

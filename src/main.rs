@@ -273,5 +273,14 @@ fn check(layers: PathBuf) -> anyhow::Result<()> {
         catalog.len(),
         catalog.load_time.as_millis()
     );
+    if let Some(r) = &catalog.reference {
+        println!(
+            "national reference ({}/): {} communes, {} indicators, computed in {} ms",
+            bourg::analysis::reference::FOLDER,
+            r.communes,
+            r.indicators.len(),
+            r.load_time.as_millis()
+        );
+    }
     Ok(())
 }

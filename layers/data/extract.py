@@ -120,3 +120,43 @@ for programme, name in (("acv", "acv_communes.csv"), ("pvd", "pvd_communes.csv")
                            "lon": r["lon"], "lat": r["lat"]})
 columns_gz("acv_communes.csv", "programmes_points.csv.gz",
            ["insee_com", "programme", "lon", "lat"], rows=points)
+
+
+# --- National reference (layers/reference): the comparison values of the territory sheet ---
+def interior_point(rings):
+    """A point inside a polygon (outer ring first, then holes): the middle of the widest span of
+    the horizontal line through the middle of the outer ring's latitude range, as GEOS does."""
+    ys = [y for _, y in rings[0]]
+    y = (min(ys) + max(ys)) / 2
+    xs = []
+    for ring in rings:
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+            if (y1 > y) != (y2 > y):
+                xs.append(x1 + (y - y1) * (x2 - x1) / (y2 - y1))
+    xs.sort()
+    spans = [(b - a, (a + b) / 2) for a, b in zip(xs[::2], xs[1::2])]
+    return max(spans)[1], y
+
+
+def largest_polygon(geometry):
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+
+    def area(ring):
+        return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:]))) / 2
+
+    return max(polygons, key=lambda p: area(p[0]))
+
+
+# One point per commune of the national file (inside its polygon), with its attributes.
+commune_points = []
+for f in read_geojson("communes_france_simplifiees_cog2025.geojson"):
+    p = f["properties"]
+    lon, lat = interior_point(largest_polygon(f["geometry"]))
+    commune_points.append({**{k: p.get(k) for k in ("code", "nom", "dep", "epci", "pmun22", "dens7")},
+                           "lon": round(lon, 5), "lat": round(lat, 5)})
+columns_gz("communes_france_simplifiees_cog2025.geojson", "communes_france_points_cog2025.csv.gz",
+           ["code", "nom", "dep", "epci", "pmun22", "dens7", "lon", "lat"], rows=commune_points)
+copy_gz("cartofriches_sites_2023.csv")
+copy_gz("acv_communes.csv")
+copy_gz("pvd_communes.csv")
+copy_gz("ort_conventions_communes.csv")

@@ -14,6 +14,9 @@ use crate::catalog::Catalog;
 use crate::config::Role;
 use crate::layer::{Layer, Value};
 
+/// The zonage breakdown's entry for communes the zonage table does not list.
+pub const NO_ZONE: &str = "non renseigné";
+
 /// Where an indicator comes from.
 #[derive(Debug, Clone, Serialize)]
 pub struct Source {
@@ -229,7 +232,13 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
             .iter()
             .filter(|f| t.communes.contains(&text(z, f, "code")))
         {
-            *zones.entry(text(z, f, "zonage_abc")).or_default() += 1;
+            let zone = text(z, f, "zonage_abc");
+            let zone = if zone.is_empty() {
+                NO_ZONE.to_owned()
+            } else {
+                zone
+            };
+            *zones.entry(zone).or_default() += 1;
         }
         push(
             "zonage_abc",

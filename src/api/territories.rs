@@ -1,6 +1,7 @@
 //! `GET /api/territories/{code}` (commune INSEE code, EPCI SIREN, département, perimeter id) and
 //! `POST /api/territories/stats` (a polygon: GeoJSON, zipped Shapefile or GeoPackage, any CRS):
-//! indicators with their sources, compared with the département and with everything served.
+//! indicators with their sources, compared with the département and with France (the national
+//! reference, [`analysis::Reference`]; `null` where it has no value).
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
@@ -27,38 +28,38 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// The indicators of a territory beside those of its département and of everything served.
+/// The indicators of a territory beside those of its département and of France.
 fn report(catalog: &Catalog, t: &Territory) -> Value {
     let dep = t.departement().and_then(|d| analysis::resolve(catalog, &d));
-    let all = analysis::everything(catalog);
-    let values = |other: &Option<Territory>| -> Vec<Value> {
-        other.as_ref().map_or_else(Vec::new, |o| {
-            analysis::compute(catalog, o)
+    let dep_values: std::collections::HashMap<&str, Value> = dep
+        .as_ref()
+        .map(|d| {
+            analysis::compute(catalog, d)
                 .into_iter()
-                .map(|i| i.value)
+                .map(|i| (i.id, i.value))
                 .collect()
         })
-    };
-    let (dep_values, all_values) = (values(&dep), values(&all));
+        .unwrap_or_default();
+    let france = catalog.reference.as_deref();
     let indicators: Vec<Value> = analysis::compute(catalog, t)
         .into_iter()
-        .enumerate()
-        .map(|(i, ind)| {
+        .map(|ind| {
             json!({
                 "id": ind.id,
                 "label": ind.label,
                 "unit": ind.unit,
                 "value": ind.value,
-                "departement": dep_values.get(i).cloned().unwrap_or(Value::Null),
-                "ensemble": all_values.get(i).cloned().unwrap_or(Value::Null),
+                "departement": dep_values.get(ind.id).cloned().unwrap_or(Value::Null),
+                "france": france.map_or(Value::Null, |f| f.value(ind.id)),
                 "source": ind.source,
+                "france_source": france.and_then(|f| f.source(ind.id)),
             })
         })
         .collect();
     json!({
         "territory": {"kind": t.kind, "code": t.code, "name": t.name, "communes": t.communes.len()},
         "departement": dep.map(|d| json!({"code": d.code, "name": d.name})),
-        "ensemble": all.map(|a| json!({"name": a.name, "communes": a.communes.len()})),
+        "france": france.map(|f| json!({"name": f.name, "communes": f.communes})),
         "indicators": indicators,
     })
 }

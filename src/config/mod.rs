@@ -194,9 +194,18 @@ impl SourceConfig {
 }
 
 fn is_csv_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".csv", ".tsv", ".txt"].iter().any(|e| name.ends_with(e))
+}
+
+/// Whether a file is gzip-compressed (by its name: `.gz`), to be read through `/vsigzip/`.
+pub fn is_gzip_path(path: &Path) -> bool {
     path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "csv" | "tsv" | "txt"))
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
 /// A table joined to a layer's features on a key.

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 pub use join::JoinReport;
 pub use load::{load_layer, load_layer_with};
-pub use source::{field_text, GdalMessage, SourceError};
+pub use source::{check_gzip, field_text, GdalMessage, SourceError};
 pub use value::{parse_float, Value};
 
 use crate::bbox::BboxWgs84;

@@ -5,7 +5,7 @@
 //! leading zeros; values are converted to the configured types afterwards. ISO-8859-1 files are
 //! transcoded to UTF-8 in GDAL's in-memory file system before GDAL sees them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use gdal::vector::LayerAccess;
@@ -33,6 +33,9 @@ pub enum SourceError {
     /// The file cannot be read from disk.
     #[error("cannot be read")]
     Io(#[source] std::io::Error),
+    /// A `.gz` file that does not decompress whole (truncated or corrupt).
+    #[error("is not a whole gzip file")]
+    Gzip(#[source] std::io::Error),
     /// GDAL cannot open the file (unknown format, truncated or corrupt content).
     #[error("cannot be opened by GDAL")]
     Open(#[source] GdalMessage),
@@ -132,7 +135,14 @@ pub fn open(source: &SourceConfig) -> Result<Opened, SourceError> {
         return Err(SourceError::NotFound);
     }
     let mut open_options: Vec<String> = Vec::new();
-    let mut path = source.path.clone();
+    let gzip = crate::config::is_gzip_path(&source.path);
+    let mut path = if gzip {
+        check_gzip(&source.path).map_err(SourceError::Gzip)?;
+        let absolute = std::path::absolute(&source.path).unwrap_or_else(|_| source.path.clone());
+        PathBuf::from(format!("/vsigzip/{}", absolute.display()))
+    } else {
+        source.path.clone()
+    };
     let mut vsimem = None;
     if source.is_csv() {
         open_options.push("AUTODETECT_TYPE=NO".into());
@@ -149,7 +159,15 @@ pub fn open(source: &SourceConfig) -> Result<Opened, SourceError> {
             open_options.push(format!("SEPARATOR={sep}"));
         }
         if source.encoding == Encoding::Latin1 {
-            let bytes = std::fs::read(&source.path).map_err(SourceError::Io)?;
+            let bytes = if gzip {
+                let mut bytes = Vec::new();
+                let file = std::fs::File::open(&source.path).map_err(SourceError::Io)?;
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(file), &mut bytes)
+                    .map_err(SourceError::Gzip)?;
+                bytes
+            } else {
+                std::fs::read(&source.path).map_err(SourceError::Io)?
+            };
             let text: String = bytes.iter().map(|&b| char::from(b)).collect();
             let n = VSIMEM_COUNTER.fetch_add(1, Ordering::Relaxed);
             let mem = PathBuf::from(format!("/vsimem/bourg/{n}.csv"));
@@ -157,12 +175,12 @@ pub fn open(source: &SourceConfig) -> Result<Opened, SourceError> {
                 .map_err(|e| SourceError::Open((&e).into()))?;
             path = mem.clone();
             vsimem = Some(mem);
-        } else if source
-            .path
-            .extension()
-            .is_some_and(|e| !e.eq_ignore_ascii_case("csv"))
+        } else if !path
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".csv")
         {
-            path = PathBuf::from(format!("CSV:{}", source.path.display()));
+            path = PathBuf::from(format!("CSV:{}", path.display()));
         }
     }
     let option_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
@@ -181,6 +199,19 @@ pub fn open(source: &SourceConfig) -> Result<Opened, SourceError> {
             Err(SourceError::Open((&e).into()))
         }
     }
+}
+
+/// Decompresses a gzip file to nowhere, failing on any corruption or truncation: GDAL's
+/// `/vsigzip/` reads a truncated file up to the damage without failing (about 50 ms for the
+/// 13 MB national GeoJSON).
+///
+/// # Errors
+/// When the file cannot be read or does not decompress whole.
+pub fn check_gzip(path: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let mut decoder = flate2::read::GzDecoder::new(std::io::BufReader::new(file));
+    std::io::copy(&mut decoder, &mut std::io::sink())?;
+    Ok(())
 }
 
 /// A field of a row as trimmed text; empty when null or missing.

@@ -1,5 +1,7 @@
 //! Loading fixtures in several formats and CRSs: counts, reports, typed values, coordinates.
 
+use std::path::Path;
+
 use bourg::layer::{Layer, Value};
 use geo::{CoordsIter, Geometry};
 
@@ -198,4 +200,46 @@ fn bounds_hold_every_feature() {
         // Every feature is found by a query over the layer's own bounds.
         assert_eq!(layer.index.count(&b), layer.features.len());
     }
+}
+
+/// A gzip-compressed CSV (here ISO-8859-1 with `;`) loads exactly as the plain file; a cut one
+/// is an error naming the file, not a shorter layer.
+#[test]
+fn gzip_csv_loads_like_the_plain_file_and_a_cut_one_is_an_error() {
+    let plain = std::fs::read(fixture("rpls_lambert93.csv")).expect("fixture");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let gz = tmp.path().join("rpls.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, &plain).expect("gzip");
+    let compressed = encoder.finish().expect("gzip");
+    std::fs::write(&gz, &compressed).expect("write");
+    let layer_of = |path: &Path| {
+        let dir = LayerDir::new();
+        dir.layer(
+            "rpls",
+            &format!(
+                "path = {}\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"\ndelimiter = \";\"\nencoding = \"ISO-8859-1\"",
+                toml_path(path)
+            ),
+            "DEPCOM = \"string\"\nLIBCOM = \"string\"\nNBPIECE = \"int\"\nSURFHAB = \"float\"",
+        );
+        dir.load()
+    };
+    let a = layer_of(&fixture("rpls_lambert93.csv")).expect("plain loads");
+    let b = layer_of(&gz).expect("gzip loads");
+    let (a, b) = (a.get("rpls").expect("layer"), b.get("rpls").expect("layer"));
+    assert_eq!(a.features.len(), 4);
+    assert_eq!(a.features.len(), b.features.len());
+    for (fa, fb) in a.features.iter().zip(&b.features) {
+        assert_eq!(fa.properties, fb.properties);
+        assert_eq!(fa.wgs84, fb.wgs84);
+    }
+    assert_eq!(string(b, 1, "LIBCOM"), "Liévin");
+
+    std::fs::write(&gz, &compressed[..compressed.len() - 10]).expect("write");
+    let err = crate::support::chain(&layer_of(&gz).expect_err("a cut gzip file fails"));
+    assert!(
+        err.contains("rpls.csv.gz: is not a whole gzip file"),
+        "{err}"
+    );
 }

@@ -9,6 +9,7 @@ mod http;
 mod load;
 mod ogc;
 mod ogc_gdal;
+mod reference;
 mod sites;
 mod synth;
 mod synth_errors;

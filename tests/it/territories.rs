@@ -1,6 +1,7 @@
 //! Territory indicators on a hand-built fixture where every value is known: three square
 //! communes (Alpha and Bêta in département 99 and one EPCI, Gamma in 98), ten dwellings in four
 //! residences, LOVAC figures (Bêta unpublished), three brownfields, zonage, an ACV commune, QPVs.
+//! Its `reference/` folder (the national comparison) holds every layer but the residences.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -14,8 +15,14 @@ fn catalog() -> bourg::Catalog {
     let dir = LayerDir::new();
     let f = |name: &str| toml_path(&fixture(&format!("territory/{name}")));
     let communes = f("communes.geojson");
+    std::fs::create_dir(dir.path().join("reference")).expect("reference folder");
+    // Every layer but the residences is written twice: served, and in the reference.
+    let twice = |id: &str, toml: String| {
+        dir.write(id, &toml);
+        dir.write(&format!("reference/{id}"), &toml);
+    };
     let polygons = |id: &str, extra: &str, role: &str| {
-        dir.write(id, &format!("title = \"{id}\"\nsynthetic = false\n[source]\npath = {communes}\n[properties]\ncode = \"string\"\nnom = \"string\"\n{extra}\n[analysis]\nrole = \"{role}\"\n{ATTR}"));
+        twice(id, format!("title = \"{id}\"\nsynthetic = false\n[source]\npath = {communes}\n[properties]\ncode = \"string\"\nnom = \"string\"\n{extra}\n[analysis]\nrole = \"{role}\"\n{ATTR}"));
     };
     polygons(
         "communes",
@@ -30,14 +37,14 @@ fn catalog() -> bourg::Catalog {
         "title = \"R\"\nsynthetic = true\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\ndelimiter = \";\"\n[properties]\nDEPCOM = \"string\"\nCONSTRUCT = \"int\"\n[group]\nby = [\"lon\", \"lat\"]\ncount = \"logements\"\n[group.count_if]\nvacants = {{ column = \"OCCUPATION\", values = [\"vacant\"] }}\n[group.count_by]\nDPEENERGIE = {{ prefix = \"dpe_\", values = [\"A\", \"B\", \"C\", \"D\", \"E\", \"F\", \"G\"] }}\n[group.any]\nen_qpv = \"QPV\"\n[analysis]\nrole = \"residences\"\n{ATTR}",
         f("residences.csv")
     ));
-    dir.write("friches", &format!(
+    twice("friches", format!(
         "title = \"F\"\nsynthetic = false\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\n[properties]\nsite_id = \"string\"\ninsee_com = \"string\"\n[analysis]\nrole = \"friches\"\n{ATTR}",
         f("friches.csv")
     ));
     dir.load().expect("fixture loads")
 }
 
-/// (id, value, département value, whole value) of every indicator.
+/// (id, value, département value, national value) of every indicator.
 fn values(body: &Value) -> Vec<(String, Value, Value, Value)> {
     body["indicators"]
         .as_array()
@@ -48,22 +55,25 @@ fn values(body: &Value) -> Vec<(String, Value, Value, Value)> {
                 i["id"].as_str().expect("id").to_owned(),
                 i["value"].clone(),
                 i["departement"].clone(),
-                i["ensemble"].clone(),
+                i["france"].clone(),
             )
         })
         .collect()
 }
 
+/// Alpha's values, its département's (Alpha and Bêta) and the reference's (the three communes,
+/// and no social-stock value: the reference has no residences).
 fn expected_alpha() -> Vec<(&'static str, Value, Value, Value)> {
+    let none = Value::Null;
     vec![
         ("population", json!(1000), json!(1500), json!(1700)),
         ("communes", json!(1), json!(2), json!(3)),
-        ("social_dwellings", json!(6), json!(9), json!(10)),
-        ("social_residences", json!(2), json!(3), json!(4)),
-        ("social_vacancy", json!(16.7), json!(22.2), json!(20.0)),
-        ("dpe_fg", json!(33.3), json!(22.2), json!(20.0)),
-        ("qpv_dwellings", json!(4), json!(4), json!(4)),
-        ("median_year", json!(1960), json!(1980), json!(1980)),
+        ("social_dwellings", json!(6), json!(9), none.clone()),
+        ("social_residences", json!(2), json!(3), none.clone()),
+        ("social_vacancy", json!(16.7), json!(22.2), none.clone()),
+        ("dpe_fg", json!(33.3), json!(22.2), none.clone()),
+        ("qpv_dwellings", json!(4), json!(4), none.clone()),
+        ("median_year", json!(1960), json!(1980), none),
         ("private_long_term_vacancy", json!(20), json!(20), json!(25)),
         (
             "private_long_term_vacancy_rate",
@@ -102,12 +112,19 @@ async fn commune_indicators_are_exact_with_sources_and_comparisons() {
     assert_eq!(body["territory"]["name"], "Alpha");
     assert_eq!(body["territory"]["kind"], "commune");
     assert_eq!(body["departement"]["code"], "99");
+    assert_eq!(body["france"], json!({"name": "France", "communes": 3}));
     assert_alpha(&body);
     for i in body["indicators"].as_array().expect("indicators") {
         assert_eq!(i["source"]["producer"], "Test");
         assert_eq!(i["source"]["date"], "2026");
         let synthetic = i["source"]["layer"] == "residences";
         assert_eq!(i["source"]["synthetic"], synthetic, "{i}");
+        // The national value's own source, where there is one.
+        if synthetic {
+            assert!(i["france_source"].is_null(), "{i}");
+        } else {
+            assert_eq!(i["france_source"]["layer"], i["source"]["layer"], "{i}");
+        }
     }
 }
 

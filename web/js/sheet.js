@@ -1,5 +1,6 @@
 // The territory sheet: a commune's indicators from /api/territories/{code}, each with its source
-// (producer, date, a mark when synthetic) and bars against its département and everything served.
+// (producer, date, a mark when synthetic) and bars against its département and France (the national
+// reference; none for the synthetic social stock).
 import { escape, num } from './format.js';
 
 function display(ind, value) {
@@ -10,15 +11,24 @@ function display(ind, value) {
   return num(value);
 }
 
-/** Bars for rates (percentages), where comparing with the département and the whole is meaningful. */
+/** Bars for rates (percentages), where comparing with the département and France is meaningful. */
 function bars(ind) {
   if (ind.unit !== '%') return '';
-  const values = [ind.value, ind.departement, ind.ensemble].filter((v) => typeof v === 'number');
+  const values = [ind.value, ind.departement, ind.france].filter((v) => typeof v === 'number');
   const max = Math.max(...values, 1);
   const bar = (label, v, cls) => (typeof v === 'number'
     ? `<div class="compare-row"><span class="compare-label">${label}</span><span class="compare-bar ${cls}" style="width:${(60 * v) / max}%"></span><span class="compare-value">${num(v)} %</span></div>`
     : '');
-  return `<div class="compare">${bar('territoire', ind.value, 'own')}${bar('département', ind.departement, 'dep')}${bar('ensemble', ind.ensemble, 'all')}</div>`;
+  return `<div class="compare">${bar('territoire', ind.value, 'own')}${bar('département', ind.departement, 'dep')}${bar('France', ind.france, 'all')}</div>`;
+}
+
+/** The département's and France's values of a count or breakdown, in words. */
+function context(ind) {
+  if (ind.unit === '%') return '';
+  const parts = [];
+  if (ind.departement !== null && ind.departement !== undefined) parts.push(`département : ${display(ind, ind.departement)}`);
+  if (ind.france !== null && ind.france !== undefined) parts.push(`France : ${display(ind, ind.france)}`);
+  return parts.length ? `<span class="context">${parts.join(' · ')}</span>` : '';
 }
 
 function source(s) {
@@ -29,9 +39,10 @@ function source(s) {
 /** Renders a report of /api/territories. */
 export function renderReport(content, report) {
   const t = report.territory;
-  const rows = report.indicators.map((ind) => `<tr><th>${escape(ind.label)}${source(ind.source)}${bars(ind)}</th><td>${display(ind, ind.value)}</td></tr>`);
-  const dep = report.departement ? `comparé au département ${escape(report.departement.name)} et à l'ensemble servi` : '';
-  content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${num(t.communes)} commune(s) ${dep}</p><table class="indicators">${rows.join('')}</table>`;
+  const rows = report.indicators.map((ind) => `<tr><th>${escape(ind.label)}${source(ind.source)}${bars(ind)}${context(ind)}</th><td>${display(ind, ind.value)}</td></tr>`);
+  const dep = report.departement ? `comparé au département ${escape(report.departement.name)}` : '';
+  const france = report.france ? `${dep ? ' et' : 'comparé'} à la France (${num(report.france.communes)} communes ; rien pour le parc social, synthétique)` : '';
+  content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${num(t.communes)} commune(s) ${dep}${france}</p><table class="indicators">${rows.join('')}</table>`;
 }
 
 /** Opens the sheet of a territory code (commune INSEE code, EPCI SIREN, perimeter id). */

@@ -177,10 +177,24 @@ pub async fn run(program: &str, args: Vec<String>) -> (bool, String, String) {
     .expect("command task")
 }
 
+/// A text file, decompressed with flate2 when its name ends in `.gz`.
+pub fn read_text(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .expect("gzip text");
+        text
+    } else {
+        String::from_utf8(bytes).expect("UTF-8 text")
+    }
+}
+
 /// Rows of a CSV file as maps from header to value, read with a small RFC 4180 parser (quotes,
-/// doubled quotes, line breaks inside quoted cells) — independent of GDAL.
+/// doubled quotes, line breaks inside quoted cells) — independent of GDAL. `.gz` files are
+/// decompressed with flate2.
 pub fn read_csv(path: &Path, sep: char) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).expect("read CSV");
+    let text = read_text(path);
     let mut records: Vec<Vec<String>> = Vec::new();
     let mut record = vec![String::new()];
     let mut quoted = false;
