@@ -72,6 +72,7 @@ write_geojson(
 )
 filter_csv("ort_conventions_communes.csv", "ort_conventions_62_25.csv", "insee_com")
 filter_csv("cartofriches_sites_2023.csv", "cartofriches_sites_62_25_2023.csv", "insee_com")
+filter_csv("cartofriches_standard_cnig_extrait_2024.csv", "cartofriches_cnig_62_25_2024.csv", "comm_insee")
 filter_csv("lovac_vacance_longue_communes_2021.csv", "lovac_communes_62_25_2021.csv", "insee_com")
 filter_csv("zonage_abc_communes.csv", "zonage_abc_62_25.csv", "insee_com")
 filter_csv("qpv2024_communes.csv", "qpv2024_communes_62_25.csv", "insee_com")

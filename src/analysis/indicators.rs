@@ -4,7 +4,8 @@
 //!
 //! Property names by role: communes `code, nom, pmun22`; residences `DEPCOM, logements, vacants,
 //! dpe_F, dpe_G, CONSTRUCT, en_qpv`; lovac `code, nb_log_pp, pct_vacants_plus_2ans_pp`; friches
-//! `insee_com`; zonage `code, zonage_abc`; perimeters `code`; qpv `code, n_qp_in_commune`.
+//! `insee_com, unite_fonciere_surface` (m², optional); zonage `code, zonage_abc`; perimeters `code`;
+//! ort `insee_com, signee`; qpv `code, n_qp_in_commune`.
 
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -13,6 +14,12 @@ use super::territory::{layer_with, text, Territory};
 use crate::catalog::Catalog;
 use crate::config::Role;
 use crate::layer::{Layer, Value};
+
+/// The brownfields' land surface in m² (Cartofriches' CNIG standard).
+pub const BROWNFIELD_SURFACE: &str = "unite_fonciere_surface";
+
+/// The state of a signed ORT convention (`signee`).
+pub const ORT_SIGNED: &str = "Signée";
 
 /// The zonage breakdown's entry for communes the zonage table does not list.
 pub const NO_ZONE: &str = "non renseigné";
@@ -217,13 +224,39 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
         );
     }
     if let Some(f) = layer_with(catalog, Role::Friches) {
+        let members = t.members(f, "insee_com");
         push(
             "brownfields",
             "Friches recensées",
             "sites",
-            json!(t.members(f, "insee_com").len()),
+            json!(members.len()),
             f,
         );
+        // Land surface (m²), where the layer has it at all (the CNIG-standard extract).
+        if f.property_index(BROWNFIELD_SURFACE).is_some() {
+            let surfaces: Vec<f64> = members
+                .iter()
+                .filter_map(|&i| number(f, &f.features[i as usize], BROWNFIELD_SURFACE))
+                .collect();
+            push(
+                "brownfield_area",
+                "Surface des friches de surface connue (unité foncière)",
+                "ha",
+                if surfaces.is_empty() {
+                    Json::Null
+                } else {
+                    json!((surfaces.iter().sum::<f64>() / 1000.0).round() / 10.0)
+                },
+                f,
+            );
+            push(
+                "brownfields_with_area",
+                "Friches de surface connue",
+                "sites",
+                json!(surfaces.len()),
+                f,
+            );
+        }
     }
     if let Some(z) = layer_with(catalog, Role::Zonage) {
         let mut zones = std::collections::BTreeMap::<String, usize>::new();
@@ -271,6 +304,21 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
             "communes",
             json!(n),
             p,
+        );
+    }
+    if let Some(o) = layer_with(catalog, Role::Ort) {
+        let signed = o
+            .features
+            .iter()
+            .filter(|f| t.communes.contains(&text(o, f, "insee_com")))
+            .filter(|f| text(o, f, "signee") == ORT_SIGNED)
+            .count();
+        push(
+            "ort_communes",
+            "Communes sous convention ORT signée",
+            "communes",
+            json!(signed),
+            o,
         );
     }
     if let Some(q) = layer_with(catalog, Role::Qpv) {

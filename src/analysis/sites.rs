@@ -1,16 +1,17 @@
 //! The recycling-site finder: candidate sites for a social landlord — brownfields, buildings with
-//! long-term private vacancy, fragile residences — in the programme communes (ACV, PVD) or a chosen
-//! territory, ranked by a score whose every component is returned.
+//! long-term private vacancy, fragile residences — in or near the programme communes (ACV, PVD,
+//! signed or ongoing ORT convention) or in a chosen territory, ranked by a score whose every
+//! component is returned.
 //!
 //! `score = 100 × Σ wᵢ·cᵢ`, each component `cᵢ` in 0..1:
 //!
 //! | component | meaning | 1 when |
 //! |---|---|---|
 //! | `vacancy` | long-term vacant private dwellings within 300 m | ≥ 30 |
-//! | `perimeter` | the site's commune is in a programme perimeter (ACV or PVD) | inside |
+//! | `perimeter` | the site's commune is a programme commune (ACV, PVD, ORT signed or under way); outside, 0.5 at its boundary falling to 0 at 1 km | inside |
 //! | `centre` | closeness to the town centre (the programme's town-hall point, else the commune's inner point) | at the centre; 0 from 2 km |
 //! | `stock` | social dwellings of the landlords within 500 m | ≥ 200 |
-//! | `size` | dwellings on the site (vacant or social); brownfields without a surface count 0.5 | ≥ 50 |
+//! | `size` | dwellings on the site (vacant or social), or a brownfield's land surface (5,000 m² → 1; 0.5 when unknown) | ≥ 50 dwellings or 5,000 m² |
 //! | `detente` | market détente of the commune's zonage: C 1, B2 0.75, B1 0.4, A and Abis 0.1 | zone C |
 //! | `fragility` | the residence's fragility score ÷ 100 (others 0) | 100 |
 //!
@@ -19,9 +20,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use geo::{Coord, CoordsIter, InteriorPoint};
+use geo::{Coord, CoordsIter, Distance, Euclidean, Geometry, InteriorPoint, Point};
 use serde::Serialize;
 
+use super::indicators::{BROWNFIELD_SURFACE, ORT_SIGNED};
 use super::territory::{layer_with, text, Kind, Territory};
 use crate::bbox::BboxWgs84;
 use crate::catalog::Catalog;
@@ -109,7 +111,39 @@ pub struct Query {
     pub weights: Weights,
     /// Residences count as candidates from this fragility score on.
     pub fragility_min: f64,
+    /// Only these kinds of site (`friche`, `vacance`, `residence`); `None`: all.
+    pub kinds: Option<BTreeSet<&'static str>>,
     pub limit: usize,
+}
+
+/// How far outside a programme commune a site still counts as near it, in metres.
+pub const NEAR_M: f64 = 1000.0;
+
+/// The state of an ORT convention under way (`signee`).
+const ORT_UNDER_WAY: &str = "En cours";
+
+/// Land surface of a brownfield that counts as a full-size site, in m².
+const FULL_SITE_M2: f64 = 5000.0;
+
+/// Metres from a WGS84 point to the nearest of the programme communes' polygons around it (0
+/// inside one), if any lies within [`NEAR_M`]: Web Mercator distance scaled by cos(latitude).
+fn metres_to_programme(
+    communes: &Layer,
+    programme: &BTreeSet<String>,
+    c: Coord<f64>,
+) -> Option<f64> {
+    let scale = c.y.to_radians().cos();
+    let p = Point::from(crate::mercator::from_wgs84(c));
+    communes
+        .query(&around(c, NEAR_M))
+        .filter(|(_, f)| programme.contains(&text(communes, f, "code")))
+        .map(|(_, f)| match &f.mercator {
+            Geometry::Polygon(g) => Euclidean.distance(&p, g),
+            Geometry::MultiPolygon(g) => Euclidean.distance(&p, g),
+            other => Euclidean.distance(&p, other),
+        } * scale)
+        .filter(|d| *d <= NEAR_M)
+        .min_by(f64::total_cmp)
 }
 
 /// Metres between two WGS84 points (equirectangular: exact enough within a few km).
@@ -151,13 +185,59 @@ fn sum_within(layer: Option<&Layer>, c: Coord<f64>, r: f64, property: &str) -> f
         .sum()
 }
 
-/// The ranked candidates.
-pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
-    let programme: BTreeSet<String> = catalog
+/// The programme communes: those of the ACV and PVD perimeters, and those whose ORT convention is
+/// signed or under way.
+pub fn programme_communes(catalog: &Catalog) -> BTreeSet<String> {
+    let mut set: BTreeSet<String> = catalog
         .layers()
         .filter(|l| l.config.role == Some(Role::Perimeters))
         .flat_map(|l| l.features.iter().map(move |f| text(l, f, "code")))
         .collect();
+    if let Some(ort) = layer_with(catalog, Role::Ort) {
+        set.extend(
+            ort.features
+                .iter()
+                .filter(|f| matches!(text(ort, f, "signee").as_str(), ORT_SIGNED | ORT_UNDER_WAY))
+                .map(|f| text(ort, f, "insee_com")),
+        );
+    }
+    set
+}
+
+/// The communes of `set` and those whose bounds come within [`NEAR_M`] of theirs.
+fn with_neighbours(communes: &Layer, set: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = set.clone();
+    for f in communes
+        .features
+        .iter()
+        .filter(|f| set.contains(&text(communes, f, "code")))
+    {
+        let Some(b) = geo::BoundingRect::bounding_rect(&f.wgs84) else {
+            continue;
+        };
+        let grown = around(b.min(), NEAR_M).union(&around(b.max(), NEAR_M));
+        out.extend(
+            communes
+                .query(&grown)
+                .map(|(_, g)| text(communes, g, "code")),
+        );
+    }
+    out
+}
+
+/// The kinds of site, as [`Site::kind`] says them.
+pub const KINDS: [&str; 3] = ["friche", "vacance", "residence"];
+
+/// The candidates found: how many in all, and the best `limit` of them.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub matched: usize,
+    pub sites: Vec<Site>,
+}
+
+/// The ranked candidates.
+pub fn find(catalog: &Catalog, q: &Query) -> Ranked {
+    let programme = programme_communes(catalog);
     let default;
     let territory = match (&q.territory, layer_with(catalog, Role::Communes)) {
         (Some(t), _) => t,
@@ -166,13 +246,19 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 communes,
                 Kind::Perimetre,
                 "",
-                "Communes des programmes".into(),
-                programme.clone(),
+                "Communes des programmes et leurs abords".into(),
+                with_neighbours(communes, &programme),
             );
             &default
         }
-        (None, None) => return Vec::new(),
+        (None, None) => {
+            return Ranked {
+                matched: 0,
+                sites: Vec::new(),
+            }
+        }
     };
+    let communes_layer = layer_with(catalog, Role::Communes);
     let wanted = &territory.communes;
     let zonage: HashMap<String, String> = layer_with(catalog, Role::Zonage)
         .map(|z| {
@@ -214,6 +300,9 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
     ];
     for (layer, kind, code_property) in sources {
         let Some(layer) = layer else { continue };
+        if q.kinds.as_ref().is_some_and(|k| !k.contains(kind)) {
+            continue;
+        }
         for id in territory.members(layer, code_property) {
             let f = &layer.features[id as usize];
             let commune = text(layer, f, code_property);
@@ -232,7 +321,8 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 continue;
             }
             let size = match kind {
-                "friche" => 0.5,
+                "friche" => super::indicators::number(layer, f, BROWNFIELD_SURFACE)
+                    .map_or(0.5, |m2| (m2 / FULL_SITE_M2).min(1.0)),
                 "vacance" => (number(layer, f, "NB_LOGVAC") / 50.0).min(1.0),
                 _ => (number(layer, f, "logements") / 50.0).min(1.0),
             };
@@ -246,13 +336,20 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
             let centre = centres
                 .get(&commune)
                 .map_or(0.0, |p| (1.0 - metres(c, *p) / 2000.0).clamp(0.0, 1.0));
+            let perimeter = if programme.contains(&commune) {
+                1.0
+            } else {
+                communes_layer
+                    .and_then(|l| metres_to_programme(l, &programme, c))
+                    .map_or(0.0, |d| 0.5 * (1.0 - d / NEAR_M))
+            };
+            // Without a chosen territory, only the sites in or near the programme communes.
+            if q.territory.is_none() && perimeter <= 0.0 {
+                continue;
+            }
             let values = [
                 (sum_within(vacancy, c, 300.0, "NB_LOGVAC") / 30.0).min(1.0),
-                if programme.contains(&commune) {
-                    1.0
-                } else {
-                    0.0
-                },
+                perimeter,
                 centre,
                 (sum_within(residences, c, 500.0, "logements") / 200.0).min(1.0),
                 size,
@@ -309,11 +406,12 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
             .then_with(|| a.layer.cmp(&b.layer))
             .then(a.id.cmp(&b.id))
     });
+    let matched = sites.len();
     sites.truncate(q.limit);
     for (i, s) in sites.iter_mut().enumerate() {
         s.rank = i + 1;
     }
-    sites
+    Ranked { matched, sites }
 }
 
 #[cfg(test)]

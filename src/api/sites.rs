@@ -2,8 +2,9 @@
 //! (written through GDAL).
 //!
 //! Parameters: `territory` (a commune, EPCI, département or perimeter id; default the programme
-//! communes), `bbox`, `weights=vacancy:0.4,…`, `fragility_min` (residences, default 50), `limit`
-//! (default 50, at most 1,000), `f=json|csv|geojson|gpkg`.
+//! communes and their surroundings), `bbox`, `kind=friche,vacance,residence` (default all),
+//! `weights=vacancy:0.4,…`, `fragility_min` (residences, default 50), `limit` (default 50, at most
+//! 1,000), `f=json|csv|geojson|gpkg`. The JSON says how many candidates `matched` in all.
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue};
@@ -45,6 +46,7 @@ fn parse(
         bbox: None,
         weights: Weights::default(),
         fragility_min: 50.0,
+        kinds: None,
         limit: 50,
     };
     let mut output = Output::Json;
@@ -55,6 +57,19 @@ fn parse(
             }
             "bbox" => q.bbox = Some(BboxWgs84::parse(&v).map_err(|e| bad(e.to_string()))?),
             "weights" => q.weights = Weights::parse(&v).map_err(bad)?,
+            "kind" => {
+                let mut kinds = std::collections::BTreeSet::new();
+                for k in v.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                    let known = sites::KINDS.iter().find(|known| **known == k).ok_or_else(|| {
+                        bad(format!("kind {k:?} is not one of {}", sites::KINDS.join(", ")))
+                    })?;
+                    kinds.insert(*known);
+                }
+                if kinds.is_empty() {
+                    return Err(bad(format!("kind is empty: give some of {}", sites::KINDS.join(", "))));
+                }
+                q.kinds = Some(kinds);
+            }
             "fragility_min" => {
                 q.fragility_min = v.parse().ok().filter(|f: &f64| (0.0..=100.0).contains(f)).ok_or_else(|| bad(format!("fragility_min {v:?} is not in 0..=100")))?;
             }
@@ -71,7 +86,7 @@ fn parse(
                     other => return Err(bad(format!("f={other:?} is not json, csv, geojson or gpkg"))),
                 }
             }
-            other => return Err(bad(format!("unknown query parameter {other:?} (territory, bbox, weights, fragility_min, limit, f)"))),
+            other => return Err(bad(format!("unknown query parameter {other:?} (territory, bbox, kind, weights, fragility_min, limit, f)"))),
         }
     }
     Ok((q, output))
@@ -84,14 +99,14 @@ async fn list_sites(
     let catalog = state.catalog();
     let (q, output) = parse(&catalog, query.as_deref(), false)?;
     tokio::task::spawn_blocking(move || {
-        let found = sites::find(&catalog, &q);
+        let sites::Ranked { matched, sites: found } = sites::find(&catalog, &q);
         let weights: serde_json::Map<String, Value> = COMPONENTS
             .iter()
             .zip(q.weights.0)
             .map(|(c, w)| ((*c).to_owned(), json!(w)))
             .collect();
         Ok(match output {
-            Output::Json => Json(json!({"weights": weights, "count": found.len(), "sites": found}))
+            Output::Json => Json(json!({"weights": weights, "matched": matched, "count": found.len(), "sites": found}))
                 .into_response(),
             Output::GeoJson => {
                 let body = geojson(&found).to_string();
@@ -287,7 +302,7 @@ async fn get_sites_tile(
     let (mut q, _) = parse(&catalog, query.as_deref(), true)?;
     q.limit = usize::MAX;
     let bytes = tokio::task::spawn_blocking(move || {
-        let found = sites::find(&catalog, &q);
+        let found = sites::find(&catalog, &q).sites;
         let points = found.iter().map(|s| {
             let mut props: Vec<(&str, crate::layer::Value)> = vec![
                 ("rank", crate::layer::Value::Int(s.rank as i64)),

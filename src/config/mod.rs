@@ -310,6 +310,8 @@ pub enum Role {
     Vacancy,
     /// Town-centre points (the programme's town-hall points): insee_com.
     Centres,
+    /// Communes under an ORT convention: insee_com, signee (« Signée », « En cours », …).
+    Ort,
 }
 
 #[derive(Debug, Deserialize)]

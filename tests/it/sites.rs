@@ -217,6 +217,11 @@ async fn bad_site_queries_are_400s() {
         ("f=xlsx", "f=\"xlsx\""),
         ("fragility_min=120", "fragility_min"),
         ("bbox=1,2,3", "bbox"),
+        (
+            "kind=usine",
+            "kind \"usine\" is not one of friche, vacance, residence",
+        ),
+        ("kind=", "kind is empty"),
         ("color=red", "unknown query parameter \"color\""),
     ] {
         let (status, body) = get_json(&app, &format!("/api/sites?{query}")).await;
@@ -287,4 +292,149 @@ async fn sites_as_a_tile_layer_match_the_ranked_list() {
     let (status, body) = get_json(&app, "/api/sites/tiles/12/0/0.mvt?limit=3").await;
     assert_eq!(status, 400);
     assert!(error_description(&body).contains("does not apply to tiles"));
+}
+
+/// The programme communes, from the files: ACV and PVD lists, ORT conventions signed or under way.
+fn programme_codes() -> std::collections::HashSet<String> {
+    let data = demo_layers().join("data");
+    let mut codes = std::collections::HashSet::new();
+    for file in ["acv_communes_62_25.geojson", "pvd_communes_62_25.geojson"] {
+        let fc: geojson::FeatureCollection = std::fs::read_to_string(data.join(file))
+            .expect("read")
+            .parse()
+            .expect("GeoJSON");
+        for f in fc.features {
+            codes.insert(
+                f.property("insee_com")
+                    .and_then(Value::as_str)
+                    .expect("code")
+                    .to_owned(),
+            );
+        }
+    }
+    for r in crate::support::read_csv(&data.join("ort_conventions_62_25.csv"), ',') {
+        if r["signee"] == "Signée" || r["signee"] == "En cours" {
+            codes.insert(r["insee_com"].clone());
+        }
+    }
+    codes
+}
+
+/// Without a territory, every candidate is in a programme commune (perimeter 1) or within 1 km
+/// of one (0.5 at the boundary to 0 at 1 km), the distance checked on the sphere (Haversine, to
+/// the closest point of the commune polygons read from the file) — not Bourg's Mercator one.
+#[tokio::test]
+async fn candidates_are_in_or_near_programme_communes_by_an_independent_distance() {
+    use geo::{Distance, Haversine, HaversineClosestPoint, MultiPolygon, Point};
+    let app = demo_app();
+    // Brownfields, then the more fragile residences: each whole in one page (the vacant
+    // buildings are more than a page).
+    let mut all = Vec::new();
+    for (query, kind) in [
+        ("kind=friche", "friche"),
+        ("kind=residence&fragility_min=60", "residence"),
+    ] {
+        let (status, body) = get_json(&app, &format!("/api/sites?{query}&limit=1000")).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["matched"], body["count"],
+            "{query}: not all in one page"
+        );
+        let page = body["sites"].as_array().expect("sites").clone();
+        assert!(page.iter().all(|s| s["kind"] == kind), "{query}");
+        all.extend(page);
+    }
+    let programme = programme_codes();
+    let fc: geojson::FeatureCollection =
+        std::fs::read_to_string(demo_layers().join("data/communes_62_25_cog2025.geojson"))
+            .expect("read")
+            .parse()
+            .expect("GeoJSON");
+    let polygons: Vec<MultiPolygon<f64>> = fc
+        .features
+        .into_iter()
+        .filter(|f| programme.contains(f.property("code").and_then(Value::as_str).expect("code")))
+        .map(
+            |f| match geo::Geometry::<f64>::try_from(f.geometry.expect("geometry").value) {
+                Ok(geo::Geometry::Polygon(p)) => MultiPolygon::new(vec![p]),
+                Ok(geo::Geometry::MultiPolygon(mp)) => mp,
+                other => panic!("{other:?}"),
+            },
+        )
+        .collect();
+    let (mut inside, mut near, mut ort_only) = (0, 0, 0);
+    let acv_pvd_ort_only = ["25031", "25529", "62550", "62743"];
+    for s in &all {
+        let p = s["components"]["perimeter"].as_f64().expect("perimeter");
+        let commune = s["commune"].as_str().expect("commune");
+        if programme.contains(commune) {
+            assert_eq!(p, 1.0, "{s}");
+            inside += 1;
+            ort_only += usize::from(acv_pvd_ort_only.contains(&commune));
+            continue;
+        }
+        assert!(p > 0.0 && p <= 0.5, "{s}");
+        near += 1;
+        let site = Point::new(s["lon"].as_f64().unwrap(), s["lat"].as_f64().unwrap());
+        let metres = polygons
+            .iter()
+            .filter_map(|mp| match mp.haversine_closest_point(&site) {
+                geo::Closest::SinglePoint(c) | geo::Closest::Intersection(c) => {
+                    Some(Haversine.distance(site, c))
+                }
+                geo::Closest::Indeterminate => None,
+            })
+            .fold(f64::INFINITY, f64::min);
+        let ours = 1000.0 * (1.0 - 2.0 * p);
+        assert!(
+            (ours - metres).abs() < 25.0,
+            "{s}: {ours:.0} m against {metres:.0} m"
+        );
+    }
+    assert!(inside > 100 && near > 5, "{inside} inside, {near} near");
+    assert!(
+        ort_only > 0,
+        "no site in a commune that is in the ORT list only"
+    );
+    // With a territory, far sites are candidates too, at 0.
+    let dep = sites(&app, "territory=62&kind=friche,residence&limit=1000").await;
+    assert!(dep.iter().any(|s| s["components"]["perimeter"] == 0.0));
+}
+
+/// A brownfield's size is its land surface over 5,000 m² (from the CNIG extract), else 0.5.
+#[tokio::test]
+async fn brownfield_size_comes_from_the_land_surface() {
+    let app = demo_app();
+    let surfaces: std::collections::HashMap<String, f64> = crate::support::read_csv(
+        &demo_layers().join("data/cartofriches_cnig_62_25_2024.csv"),
+        ',',
+    )
+    .into_iter()
+    .filter_map(|r| {
+        Some((
+            r["site_id"].clone(),
+            r["unite_fonciere_surface"].parse().ok()?,
+        ))
+    })
+    .collect();
+    let friches = sites(&app, "territory=62&kind=friche&limit=1000").await;
+    assert!(friches.iter().all(|s| s["kind"] == "friche"));
+    let mut with_surface = 0;
+    for s in friches.iter().filter(|s| s["kind"] == "friche") {
+        let id = s["label"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .expect("site id");
+        let size = s["components"]["size"].as_f64().unwrap();
+        match surfaces.get(id) {
+            Some(m2) => {
+                with_surface += 1;
+                assert!((size - (m2 / 5000.0).min(1.0)).abs() < 0.001, "{s}");
+            }
+            None => assert_eq!(size, 0.5, "{s}"),
+        }
+    }
+    assert!(with_surface > 20, "{with_surface}");
 }

@@ -1,7 +1,8 @@
 //! Territory indicators on a hand-built fixture where every value is known: three square
 //! communes (Alpha and Bêta in département 99 and one EPCI, Gamma in 98), ten dwellings in four
-//! residences, LOVAC figures (Bêta unpublished), three brownfields, zonage, an ACV commune, QPVs.
-//! Its `reference/` folder (the national comparison) holds every layer but the residences.
+//! residences, LOVAC figures (Bêta unpublished), three brownfields (two with a surface), zonage,
+//! an ACV commune, ORT conventions (Alpha's signed, Gamma's not), QPVs. Its `reference/` folder
+//! (the national comparison) holds every layer but the residences.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -37,8 +38,12 @@ fn catalog() -> bourg::Catalog {
         "title = \"R\"\nsynthetic = true\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\ndelimiter = \";\"\n[properties]\nDEPCOM = \"string\"\nCONSTRUCT = \"int\"\n[group]\nby = [\"lon\", \"lat\"]\ncount = \"logements\"\n[group.count_if]\nvacants = {{ column = \"OCCUPATION\", values = [\"vacant\"] }}\n[group.count_by]\nDPEENERGIE = {{ prefix = \"dpe_\", values = [\"A\", \"B\", \"C\", \"D\", \"E\", \"F\", \"G\"] }}\n[group.any]\nen_qpv = \"QPV\"\n[analysis]\nrole = \"residences\"\n{ATTR}",
         f("residences.csv")
     ));
+    twice("ort", format!(
+        "title = \"O\"\nsynthetic = false\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\n[properties]\ninsee_com = \"string\"\nsignee = \"string\"\n[analysis]\nrole = \"ort\"\n{ATTR}",
+        f("ort.csv")
+    ));
     twice("friches", format!(
-        "title = \"F\"\nsynthetic = false\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\n[properties]\nsite_id = \"string\"\ninsee_com = \"string\"\n[analysis]\nrole = \"friches\"\n{ATTR}",
+        "title = \"F\"\nsynthetic = false\n[source]\npath = {}\nx = \"lon\"\ny = \"lat\"\ncrs = \"EPSG:4326\"\n[properties]\nsite_id = \"string\"\ninsee_com = \"string\"\nunite_fonciere_surface = \"float\"\n[analysis]\nrole = \"friches\"\n{ATTR}",
         f("friches.csv")
     ));
     dir.load().expect("fixture loads")
@@ -83,6 +88,8 @@ fn expected_alpha() -> Vec<(&'static str, Value, Value, Value)> {
         ),
         ("private_vacancy_unpublished", json!(0), json!(1), json!(1)),
         ("brownfields", json!(2), json!(2), json!(3)),
+        ("brownfield_area", json!(1.2), json!(1.2), json!(1.7)),
+        ("brownfields_with_area", json!(1), json!(1), json!(2)),
         (
             "zonage_abc",
             json!({"B2": 1}),
@@ -90,6 +97,7 @@ fn expected_alpha() -> Vec<(&'static str, Value, Value, Value)> {
             json!({"B2": 1, "C": 2}),
         ),
         ("acv_communes", json!(1), json!(1), json!(1)),
+        ("ort_communes", json!(1), json!(1), json!(1)),
         ("qpv", json!(2), json!(2), json!(2)),
     ]
 }

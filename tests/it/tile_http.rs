@@ -153,7 +153,7 @@ async fn tilejson_describes_layers_and_follows_forwarded_headers() {
     assert_eq!(layers[2]["fields"]["count"], "Number");
     let attribution = tj["attribution"].as_str().expect("attribution");
     assert!(
-        attribution.contains("IGN") && attribution.contains("Cerema (Cartofriches) (2023-12)"),
+        attribution.contains("IGN") && attribution.contains("Cerema (Cartofriches) (2023-12"),
         "{attribution}"
     );
 }

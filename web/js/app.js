@@ -1,5 +1,6 @@
 // Bourg's map: our style and tiles, a layer panel by theme with legends and sources, popups,
-// commune search, a territory sheet, shareable views in the URL hash, and a PNG export.
+// commune search, a territory sheet, perimeters uploaded or drawn, shareable views in the URL hash,
+// and a PNG export.
 import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
 import { buildPanel, syncPanel } from './panel.js';
 import { applyLayersFromHash, writeLayersToHash } from './hash.js';
@@ -7,6 +8,7 @@ import { setupSearch } from './search.js';
 import { describe } from './popup.js';
 import { openSheet, renderReport } from './sheet.js';
 import { setupSites } from './sites.js';
+import { setupDraw } from './draw.js';
 import { exportPng, renderPng } from './export.js';
 
 const BASEMAPS = {
@@ -45,6 +47,7 @@ window.addEventListener('hashchange', () => {
 // Popups.
 const popup = new maplibregl.Popup({ maxWidth: '20rem' });
 map.on('click', (e) => {
+  if (draw.isDrawing()) return; // clicks place the vertices of a perimeter
   const hit = map.queryRenderedFeatures(e.point).find((f) => f.layer.metadata?.['bourg:layer']);
   if (!hit) return;
   const layer = layersById.get(hit.layer.metadata['bourg:layer']);
@@ -69,31 +72,52 @@ for (const l of map.getStyle().layers.filter((s) => s.metadata?.['bourg:layer'])
 // Territory sheet.
 const sheet = document.getElementById('sheet');
 const showSheet = (code, name) => openSheet(sheet, document.getElementById('sheet-content'), code, name);
-document.getElementById('sheet-close').addEventListener('click', () => { sheet.hidden = true; });
+document.getElementById('sheet-close').addEventListener('click', () => { draw.cancel(); sheet.hidden = true; });
 
-// Perimeter upload: indicators of a GeoJSON, zipped Shapefile or GeoPackage, in any CRS.
+// Perimeters, uploaded or drawn: their indicators from api/territories/stats, in the sheet; only
+// the latest request is shown when several overlap.
+const uploadError = document.getElementById('upload-error');
+let analyses = 0;
+async function analyse(body, type, params) {
+  const mine = ++analyses;
+  uploadError.textContent = '';
+  const failed = 'Les indicateurs n’ont pas pu être calculés.';
+  let report;
+  let error;
+  try {
+    const res = await fetch(`api/territories/stats?${new URLSearchParams(params)}`, { method: 'POST', headers: { 'content-type': type }, body });
+    report = await res.json();
+    if (!res.ok) error = report.description ?? failed;
+  } catch {
+    error = failed;
+  }
+  if (mine !== analyses) return;
+  if (error) { uploadError.textContent = error; return; }
+  renderReport(document.getElementById('sheet-content'), report);
+}
+
+// Upload: a GeoJSON, zipped Shapefile or GeoPackage, in any CRS.
 const TYPES = { zip: 'application/zip', gpkg: 'application/geopackage+sqlite3' };
-document.getElementById('upload').addEventListener('submit', async (e) => {
+document.getElementById('upload').addEventListener('submit', (e) => {
   e.preventDefault();
   const file = document.getElementById('upload-file').files[0];
-  const error = document.getElementById('upload-error');
-  error.textContent = '';
-  if (!file) { error.textContent = 'Choisissez un fichier.'; return; }
+  if (!file) { uploadError.textContent = 'Choisissez un fichier.'; return; }
   const ext = file.name.split('.').pop().toLowerCase();
   const crs = document.getElementById('upload-crs').value;
-  const params = new URLSearchParams({ name: file.name });
-  if (crs) params.set('crs', crs);
-  const res = await fetch(`api/territories/stats?${params}`, { method: 'POST', headers: { 'content-type': TYPES[ext] ?? 'application/geo+json' }, body: file });
-  const body = await res.json();
-  if (!res.ok) { error.textContent = body.description; return; }
-  renderReport(document.getElementById('sheet-content'), body);
+  analyse(file, TYPES[ext] ?? 'application/geo+json', { name: file.name, ...(crs ? { crs } : {}) });
+});
+
+// Drawing (draw.js): a polygon drawn on the map, kept there as an outline until cleared.
+const draw = setupDraw(map, {
+  root: document.getElementById('draw'),
+  onPolygon: (feature) => analyse(JSON.stringify(feature), 'application/geo+json', { name: 'Périmètre dessiné' }),
 });
 
 document.getElementById('analyse-toggle').addEventListener('click', () => {
   document.getElementById('sites').hidden = true;
   sheet.hidden = false;
-  document.getElementById('sheet-content').innerHTML = '<h2>Analyser un périmètre</h2><p>Envoyez un périmètre (ORT, quartier, secteur d’étude) pour en calculer les indicateurs.</p>';
-  document.getElementById('upload-file').focus();
+  document.getElementById('sheet-content').innerHTML = '<h2>Analyser un périmètre</h2><p>Dessinez un périmètre sur la carte ou envoyez-en un fichier (ORT, quartier, secteur d’étude) pour en calculer les indicateurs.</p>';
+  (draw.isDrawing() ? document.getElementById('draw-finish') : document.getElementById('draw-start')).focus();
 });
 
 // Recycling sites.
@@ -101,7 +125,7 @@ const sitesPanel = setupSites(map, document.getElementById('sites'));
 const sitesButton = document.getElementById('sites-toggle');
 sitesButton.addEventListener('click', () => {
   const open = document.getElementById('sites').hidden;
-  if (open) { sheet.hidden = true; sitesPanel.show(); if (map.getLayer('sites-circle')) map.setLayoutProperty('sites-circle', 'visibility', 'visible'); } else sitesPanel.hide();
+  if (open) { draw.cancel(); sheet.hidden = true; sitesPanel.show(); if (map.getLayer('sites-circle')) map.setLayoutProperty('sites-circle', 'visibility', 'visible'); } else sitesPanel.hide();
   sitesButton.setAttribute('aria-expanded', String(open));
 });
 document.getElementById('sites-close').addEventListener('click', () => { sitesPanel.hide(); sitesButton.setAttribute('aria-expanded', 'false'); });
@@ -131,5 +155,6 @@ document.getElementById('panel-toggle').addEventListener('click', (e) => {
   e.target.setAttribute('aria-expanded', String(!aside.hidden));
 });
 window.bourg.showSheet = showSheet;
+window.bourg.draw = draw;
 window.bourg.renderPng = () => renderPng(map, layers);
 window.bourg.ready = true;
