@@ -61,6 +61,58 @@ pub fn color_expression(s: &StyleConfig) -> Value {
     json!(s.color)
 }
 
+/// The style source of the ranked recycling sites.
+pub const SITES_SOURCE: &str = "bourg-sites";
+
+/// The ranked recycling sites (`/api/sites/tiles`, default weights), hidden until asked for, when
+/// the catalogue has candidates to rank: a circle per site, darker and larger as it scores higher.
+fn sites_layer(catalog: &crate::catalog::Catalog, base: &str) -> Option<(Value, Value)> {
+    use crate::config::Role;
+    let candidates: Vec<&Layer> = catalog
+        .layers()
+        .filter(|l| {
+            matches!(
+                l.config.role,
+                Some(Role::Friches | Role::Vacancy | Role::Residences)
+            )
+        })
+        .map(|l| l.as_ref())
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let attribution: Vec<String> = candidates
+        .iter()
+        .map(|l| {
+            let a = &l.config.attribution;
+            format!("{} ({})", a.producer, a.date)
+        })
+        .collect();
+    let source = json!({
+        "type": "vector",
+        "tiles": [format!("{base}/api/sites/tiles/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": 16,
+        "attribution": format!("Sites à recycler, score Bourg : {}", attribution.join(", ")),
+    });
+    let layer = json!({
+        "id": "sites-ranked",
+        "type": "circle",
+        "source": SITES_SOURCE,
+        "source-layer": "sites",
+        "minzoom": 8,
+        "metadata": {"bourg:analysis": "sites", "bourg:theme": "sites"},
+        "layout": {"visibility": "none"},
+        "paint": {
+            "circle-color": ["interpolate", ["linear"], ["get", "score"], 30, "#fee08b", 60, "#f46d43", 90, "#a50026"],
+            "circle-radius": ["interpolate", ["linear"], ["get", "score"], 20, 4, 90, 9],
+            "circle-stroke-color": "#000000",
+            "circle-stroke-width": 1,
+        },
+    });
+    Some((source, layer))
+}
+
 async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
     let base = base_url(&headers);
     let catalog = state.catalog();
@@ -159,6 +211,10 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
             });
             labels.push(l);
         }
+    }
+    if let Some((source, layer)) = sites_layer(&catalog, &base) {
+        sources.insert(SITES_SOURCE.to_owned(), source);
+        style_layers.push(layer);
     }
     style_layers.extend(labels);
     let bounds = catalog

@@ -174,10 +174,39 @@ async fn style_draws_every_layer() {
         .collect();
     let drawn: BTreeSet<String> = source_layers
         .iter()
-        .filter(|l| !l.ends_with("_label"))
+        .filter(|l| !l.ends_with("_label") && *l != "sites")
         .cloned()
         .collect();
     assert_eq!(drawn, ids);
+    // The ranked recycling sites, hidden until asked for, from the sites tiles.
+    let sites = style["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .find(|l| l["source-layer"] == "sites")
+        .expect("a sites layer");
+    assert_eq!(sites["layout"]["visibility"], "none");
+    let template = style["sources"][sites["source"].as_str().expect("source")]["tiles"][0]
+        .as_str()
+        .expect("tiles URL");
+    assert!(
+        template.ends_with("/api/sites/tiles/{z}/{x}/{y}.mvt"),
+        "{template}"
+    );
+    let tile = TileCoord::containing(2.83, 50.43, 12);
+    let path = template
+        .split_once("/api/")
+        .map(|(_, p)| format!("/api/{p}"))
+        .expect("path")
+        .replace("{z}", &tile.z().to_string())
+        .replace("{x}", &tile.x().to_string())
+        .replace("{y}", &tile.y().to_string());
+    let request = Request::get(&path).body(Body::empty()).expect("request");
+    let (status, _, body) = send(&app, request).await;
+    assert_eq!(status, 200, "{path}");
+    let layers = decode(&body);
+    assert_eq!(layers[0].name, "sites");
+    assert!(!layers[0].features.is_empty());
     // Label layers read the label points of a drawn layer.
     for label in source_layers.iter().filter(|l| l.ends_with("_label")) {
         assert!(ids.contains(label.trim_end_matches("_label")), "{label}");
