@@ -18,7 +18,7 @@ SYNTH_INPUTS := $(wildcard src/synth/*.rs) $(wildcard layers/data/france/*) laye
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: run test e2e setup system-deps rust-components web-deps build check bench synth-demo
+.PHONY: run test e2e setup system-deps rust-components web-deps build check bench bench-http synth-demo
 
 run: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
@@ -78,3 +78,8 @@ check: build
 bench: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	cargo bench --locked
+
+# Latency of the analysis endpoints over HTTP (curl, the release server on the demo).
+bench-http: build
+	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/http.sh

@@ -1,7 +1,7 @@
 //! The catalogue of loaded layers, in layer-id order, built in parallel at start-up.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,7 +102,11 @@ pub struct Catalog {
     pub load_time: Duration,
     /// National comparison values, from the `reference/` sub-folder when there is one.
     pub reference: Option<Arc<Reference>>,
+    /// A number no other catalogue of this process has: what caches of derived results key on.
+    pub generation: u64,
 }
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 impl Catalog {
     /// Reads every layer file of `dir` and loads the layers in parallel.
@@ -212,6 +216,7 @@ impl Catalog {
                 dir: dir.to_owned(),
                 load_time: started.elapsed(),
                 reference: None,
+                generation: GENERATION.fetch_add(1, Ordering::Relaxed),
             },
             changed,
         ))

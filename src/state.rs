@@ -1,5 +1,5 @@
-//! What every handler shares: the current catalogue (swapped whole on reload), the tile cache and
-//! the server settings.
+//! What every handler shares: the current catalogue (swapped whole on reload), the tile cache, the
+//! cache of analysis results and the server settings.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,6 +37,8 @@ pub struct AppState {
     catalog: Arc<ArcSwap<Catalog>>,
     /// Rendered tiles.
     pub tiles: TileCache,
+    /// Analysis results worth keeping: département indicators, full site rankings.
+    pub analysis: AnalysisCache,
     /// Settings.
     pub settings: Arc<Settings>,
 }
@@ -47,6 +49,7 @@ impl AppState {
         Self {
             catalog: Arc::new(ArcSwap::from_pointee(catalog)),
             tiles: TileCache::new(settings.tile_cache_bytes),
+            analysis: AnalysisCache::default(),
             settings: Arc::new(settings),
         }
     }
@@ -65,6 +68,68 @@ impl AppState {
         let (catalog, changed) = self.catalog().reload()?;
         self.catalog.store(Arc::new(catalog));
         self.tiles.invalidate_layers(&changed);
+        self.analysis.clear();
         Ok(changed)
+    }
+}
+
+/// Results of the analysis that many requests share, keyed by the catalogue's generation (so a
+/// reload never serves an old one) and the canonical form of what was asked. Bounded in entries.
+#[derive(Clone)]
+pub struct AnalysisCache {
+    departements: moka::sync::Cache<(u64, String), Arc<Vec<crate::analysis::Indicator>>>,
+    sites: moka::sync::Cache<(u64, String), Arc<Vec<crate::analysis::sites::Site>>>,
+}
+
+impl Default for AnalysisCache {
+    fn default() -> Self {
+        Self {
+            departements: moka::sync::Cache::new(200),
+            sites: moka::sync::Cache::new(64),
+        }
+    }
+}
+
+impl std::fmt::Debug for AnalysisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnalysisCache")
+            .field("departements", &self.departements.entry_count())
+            .field("sites", &self.sites.entry_count())
+            .finish()
+    }
+}
+
+impl AnalysisCache {
+    /// The indicators of a département of `catalog`, computed once.
+    pub fn departement(
+        &self,
+        catalog: &Catalog,
+        t: &crate::analysis::Territory,
+    ) -> Arc<Vec<crate::analysis::Indicator>> {
+        self.departements
+            .get_with((catalog.generation, t.code.clone()), || {
+                Arc::new(crate::analysis::compute(catalog, t))
+            })
+    }
+
+    /// Every candidate of a site query (its `limit` aside), ranked, computed once.
+    pub fn sites(
+        &self,
+        catalog: &Catalog,
+        q: &crate::analysis::sites::Query,
+    ) -> Arc<Vec<crate::analysis::sites::Site>> {
+        self.sites.get_with((catalog.generation, q.key()), || {
+            let all = crate::analysis::sites::Query {
+                limit: usize::MAX,
+                ..q.clone()
+            };
+            Arc::new(crate::analysis::sites::find(catalog, &all).sites)
+        })
+    }
+
+    /// Forgets everything (after a reload).
+    pub fn clear(&self) {
+        self.departements.invalidate_all();
+        self.sites.invalidate_all();
     }
 }

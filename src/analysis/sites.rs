@@ -146,6 +146,27 @@ fn metres_to_programme(
         .min_by(f64::total_cmp)
 }
 
+impl Query {
+    /// What determines the ranking, canonically (not `limit`): the territory's kind and code, or
+    /// its communes when it has no code; the bbox; the weights; `fragility_min`; the kinds.
+    pub fn key(&self) -> String {
+        let territory = self.territory.as_ref().map(|t| {
+            if t.code.is_empty() {
+                format!("{:?}:{:?}", t.kind, t.communes)
+            } else {
+                format!("{:?}:{}", t.kind, t.code)
+            }
+        });
+        format!(
+            "{territory:?}|{:?}|{:?}|{}|{:?}",
+            self.bbox.map(|b| b.to_array()),
+            self.weights.0,
+            self.fragility_min,
+            self.kinds
+        )
+    }
+}
+
 /// Metres between two WGS84 points (equirectangular: exact enough within a few km).
 fn metres(a: Coord<f64>, b: Coord<f64>) -> f64 {
     let k = 111_320.0;
@@ -432,6 +453,46 @@ mod tests {
             .unwrap_err()
             .contains("name:value"));
         assert!((DEFAULT_WEIGHTS.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn query_keys_differ_by_what_ranks_and_not_by_limit() {
+        let q = Query {
+            territory: None,
+            bbox: None,
+            weights: Weights::default(),
+            fragility_min: 50.0,
+            kinds: None,
+            limit: 50,
+        };
+        let same = Query {
+            limit: 5,
+            ..q.clone()
+        };
+        assert_eq!(q.key(), same.key());
+        let variants = [
+            Query {
+                weights: Weights::parse("vacancy:0.3").unwrap(),
+                ..q.clone()
+            },
+            Query {
+                fragility_min: 60.0,
+                ..q.clone()
+            },
+            Query {
+                kinds: Some(["friche"].into_iter().collect()),
+                ..q.clone()
+            },
+            Query {
+                bbox: Some(BboxWgs84::parse("2,50,3,51").unwrap()),
+                ..q.clone()
+            },
+        ];
+        let mut keys: Vec<String> = variants.iter().map(Query::key).collect();
+        keys.push(q.key());
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 5, "{keys:?}");
     }
 
     #[test]

@@ -99,7 +99,9 @@ async fn list_sites(
     let catalog = state.catalog();
     let (q, output) = parse(&catalog, query.as_deref(), false)?;
     tokio::task::spawn_blocking(move || {
-        let sites::Ranked { matched, sites: found } = sites::find(&catalog, &q);
+        let all = state.analysis.sites(&catalog, &q);
+        let matched = all.len();
+        let found = &all[..q.limit.min(matched)];
         let weights: serde_json::Map<String, Value> = COMPONENTS
             .iter()
             .zip(q.weights.0)
@@ -109,16 +111,16 @@ async fn list_sites(
             Output::Json => Json(json!({"weights": weights, "matched": matched, "count": found.len(), "sites": found}))
                 .into_response(),
             Output::GeoJson => {
-                let body = geojson(&found).to_string();
+                let body = geojson(found).to_string();
                 attachment(body.into_bytes(), "application/geo+json", "sites.geojson")
             }
             Output::Csv => attachment(
-                csv(&found).into_bytes(),
+                csv(found).into_bytes(),
                 "text/csv; charset=utf-8",
                 "sites.csv",
             ),
             Output::Gpkg => attachment(
-                gpkg(&found).map_err(|e| AppError::Internal(e.into()))?,
+                gpkg(found).map_err(|e| AppError::Internal(e.into()))?,
                 "application/geopackage+sqlite3",
                 "sites.gpkg",
             ),
@@ -299,10 +301,9 @@ async fn get_sites_tile(
     let tile = crate::tile::TileCoord::parse(&z, &x, y)
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let catalog = state.catalog();
-    let (mut q, _) = parse(&catalog, query.as_deref(), true)?;
-    q.limit = usize::MAX;
+    let (q, _) = parse(&catalog, query.as_deref(), true)?;
     let bytes = tokio::task::spawn_blocking(move || {
-        let found = sites::find(&catalog, &q).sites;
+        let found = state.analysis.sites(&catalog, &q);
         let points = found.iter().map(|s| {
             let mut props: Vec<(&str, crate::layer::Value)> = vec![
                 ("rank", crate::layer::Value::Int(s.rank as i64)),

@@ -29,17 +29,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The indicators of a territory beside those of its département and of France.
-fn report(catalog: &Catalog, t: &Territory) -> Value {
+fn report(state: &AppState, catalog: &Catalog, t: &Territory) -> Value {
     let dep = t.departement().and_then(|d| analysis::resolve(catalog, &d));
-    let dep_values: std::collections::HashMap<&str, Value> = dep
-        .as_ref()
-        .map(|d| {
-            analysis::compute(catalog, d)
-                .into_iter()
-                .map(|i| (i.id, i.value))
-                .collect()
-        })
-        .unwrap_or_default();
+    let dep_indicators = dep.as_ref().map(|d| state.analysis.departement(catalog, d));
+    let dep_values: std::collections::HashMap<&str, &Value> = dep_indicators
+        .iter()
+        .flat_map(|list| list.iter().map(|i| (i.id, &i.value)))
+        .collect();
     let france = catalog.reference.as_deref();
     let indicators: Vec<Value> = analysis::compute(catalog, t)
         .into_iter()
@@ -49,7 +45,7 @@ fn report(catalog: &Catalog, t: &Territory) -> Value {
                 "label": ind.label,
                 "unit": ind.unit,
                 "value": ind.value,
-                "departement": dep_values.get(ind.id).cloned().unwrap_or(Value::Null),
+                "departement": dep_values.get(ind.id).map_or(Value::Null, |v| (*v).clone()),
                 "france": france.map_or(Value::Null, |f| f.value(ind.id)),
                 "source": ind.source,
                 "france_source": france.and_then(|f| f.source(ind.id)),
@@ -76,7 +72,7 @@ async fn get_territory(
                 "no territory {code:?}: give a commune INSEE code, an EPCI SIREN, a département or a perimeter id"
             ))
         })?;
-        Ok(Json(report(&catalog, &t)))
+        Ok(Json(report(&state, &catalog, &t)))
     })
     .await?
 }
@@ -136,7 +132,7 @@ async fn post_stats(
         let polygon = upload::read(body.to_vec(), format, crs)
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         let t = analysis::from_polygon(&catalog, polygon, &name);
-        Ok(Json(report(&catalog, &t)))
+        Ok(Json(report(&state, &catalog, &t)))
     })
     .await?
 }

@@ -119,6 +119,13 @@ test('the map renders layers, finds Lens, opens a residence, shares its view', {
   assert.match(sheet, /département Pas-de-Calais/);
   assert.match(sheet, /Logements sociaux/);
   assert.ok(await page.$('#sheet .compare .compare-bar.own'), 'rates are drawn as bars against the département');
+  // The national value, as the API gives it, beside the LOVAC rate.
+  const api = await (await fetch(`${base}/api/territories/62498`)).json();
+  const lovac = api.indicators.find((i) => i.id === 'private_long_term_vacancy_rate');
+  assert.equal(typeof lovac.france, 'number');
+  const bars = await page.$$eval('#sheet .compare-row', (rows) => rows.map((r) => r.textContent));
+  const shown = lovac.france.toLocaleString('fr-FR');
+  assert.ok(bars.some((t) => t.startsWith('France') && t.includes(shown)), `no France bar with ${shown}: ${bars}`);
 
   // Zoom in to residences and click one: its popup tells the landlord and dwellings.
   await page.evaluate(() => window.bourg.map.jumpTo({ center: [2.8319, 50.4322], zoom: 15 }));
