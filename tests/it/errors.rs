@@ -171,3 +171,34 @@ fn empty_layer_folder_is_an_error() {
     let text = chain(&dir.load().expect_err("must fail"));
     assert!(text.ends_with("no layer file (*.toml) found"), "{text}");
 }
+
+/// A broken file of the national reference stops the load like any layer, naming the file; a
+/// sound one is summed up by `bourg check`.
+#[test]
+fn reference_folder_errors_name_the_file_and_check_reports_it() {
+    let dir = project();
+    let communes = format!(
+        "title = \"C\"\nsynthetic = false\n[source]\npath = {}\n[properties]\ncode = \"string\"\npmun22 = \"int\"\n[analysis]\nrole = \"communes\"\n{ATTRIBUTION}",
+        toml_path(&fixture("territory/communes.geojson"))
+    );
+    std::fs::write(dir.path().join("layers/communes.toml"), &communes).expect("write");
+    std::fs::create_dir(dir.path().join("layers/reference")).expect("mkdir");
+    std::fs::write(dir.path().join("layers/reference/communes.toml"), &communes).expect("write");
+    let (ok, stdout, stderr) = check_in(dir.path());
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("national reference (reference/): 3 communes"),
+        "{stdout}"
+    );
+    std::fs::write(
+        dir.path().join("layers/reference/lovac.toml"),
+        format!("title = \"L\"\nsynthetic = false\n[source]\npath = \"nope.csv\"\nx = \"a\"\ny = \"b\"\ncrs = \"EPSG:4326\"\n{ATTRIBUTION}"),
+    )
+    .expect("write");
+    let (ok, _, stderr) = check_in(dir.path());
+    assert!(!ok);
+    assert!(
+        stderr.contains("layers/reference/lovac.toml: source nope.csv: file not found"),
+        "{stderr}"
+    );
+}
