@@ -123,7 +123,7 @@ impl AnalysisCache {
                 limit: usize::MAX,
                 ..q.clone()
             };
-            Arc::new(crate::analysis::sites::find(catalog, &all).sites)
+            Arc::new(crate::analysis::sites::find(catalog, &all))
         })
     }
 

@@ -5,7 +5,6 @@
 //! An indicator whose role has no reference layer (the social stock, synthetic and served for the
 //! demo région only) has no national value: `null`, never a made-up one.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -47,16 +46,16 @@ impl Reference {
 
     /// The national value of an indicator, `null` when the reference has none.
     pub fn value(&self, id: &str) -> Json {
-        self.by_id().get(id).map_or(Json::Null, |i| i.value.clone())
+        self.get(id).map_or(Json::Null, |i| i.value.clone())
     }
 
     /// The source of an indicator's national value.
     pub fn source(&self, id: &str) -> Option<&Source> {
-        self.by_id().get(id).map(|i| &i.source)
+        self.get(id).map(|i| &i.source)
     }
 
-    fn by_id(&self) -> HashMap<&str, &Indicator> {
-        self.indicators.iter().map(|i| (i.id, i)).collect()
+    fn get(&self, id: &str) -> Option<&Indicator> {
+        self.indicators.iter().find(|i| i.id == id)
     }
 
     /// Whether `dir` has a reference sub-folder.

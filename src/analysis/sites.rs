@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use geo::{Coord, CoordsIter, Distance, Euclidean, Geometry, InteriorPoint, Point};
+use geo::{Coord, CoordsIter, Distance, Euclidean, InteriorPoint, Point};
 use serde::Serialize;
 
 use super::indicators::{BROWNFIELD_SURFACE, ORT_SIGNED};
@@ -137,11 +137,7 @@ fn metres_to_programme(
     communes
         .query(&around(c, NEAR_M))
         .filter(|(_, f)| programme.contains(&text(communes, f, "code")))
-        .map(|(_, f)| match &f.mercator {
-            Geometry::Polygon(g) => Euclidean.distance(&p, g),
-            Geometry::MultiPolygon(g) => Euclidean.distance(&p, g),
-            other => Euclidean.distance(&p, other),
-        } * scale)
+        .map(|(_, f)| Euclidean.distance(&p, &f.mercator) * scale)
         .filter(|d| *d <= NEAR_M)
         .min_by(f64::total_cmp)
 }
@@ -249,15 +245,8 @@ fn with_neighbours(communes: &Layer, set: &BTreeSet<String>) -> BTreeSet<String>
 /// The kinds of site, as [`Site::kind`] says them.
 pub const KINDS: [&str; 3] = ["friche", "vacance", "residence"];
 
-/// The candidates found: how many in all, and the best `limit` of them.
-#[derive(Debug, Clone)]
-pub struct Ranked {
-    pub matched: usize,
-    pub sites: Vec<Site>,
-}
-
-/// The ranked candidates.
-pub fn find(catalog: &Catalog, q: &Query) -> Ranked {
+/// The ranked candidates, the best `limit` of them.
+pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
     let programme = programme_communes(catalog);
     let default;
     let territory = match (&q.territory, layer_with(catalog, Role::Communes)) {
@@ -272,12 +261,7 @@ pub fn find(catalog: &Catalog, q: &Query) -> Ranked {
             );
             &default
         }
-        (None, None) => {
-            return Ranked {
-                matched: 0,
-                sites: Vec::new(),
-            }
-        }
+        (None, None) => return Vec::new(),
     };
     let communes_layer = layer_with(catalog, Role::Communes);
     let wanted = &territory.communes;
@@ -427,12 +411,11 @@ pub fn find(catalog: &Catalog, q: &Query) -> Ranked {
             .then_with(|| a.layer.cmp(&b.layer))
             .then(a.id.cmp(&b.id))
     });
-    let matched = sites.len();
     sites.truncate(q.limit);
     for (i, s) in sites.iter_mut().enumerate() {
         s.rank = i + 1;
     }
-    Ranked { matched, sites }
+    sites
 }
 
 #[cfg(test)]
