@@ -4,76 +4,15 @@
 // Run by `make test` (node --test tests/e2e/); BOURG_BIN points at the built binary.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { start, stop, open, idle, OUT } from './support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const require = createRequire(path.join(root, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
-const BIN = process.env.BOURG_BIN ?? path.join(root, 'target/debug/bourg');
-const OUT = process.env.E2E_OUT ?? path.join(root, 'target/e2e');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const DRAW_LAYERS = ['draw-fill', 'draw-line', 'draw-vertex'];
 
-let server;
 let base;
-let browser;
 
-before(async () => {
-  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--layers', 'layers', '--web', 'web'], {
-    cwd: root,
-    env: { ...process.env, BOURG_LOG: 'info' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  base = await new Promise((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
-    server.stderr.on('data', (chunk) => {
-      log += chunk;
-      const m = log.match(/serving on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
-  });
-  mkdirSync(OUT, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill();
-});
-
-/** Opens a page, collecting console errors; resolves once the map is idle. */
-async function open(url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
-  await page.waitForFunction(() => window.bourg?.ready === true, null, { timeout: 60_000 });
-  await idle(page);
-  return { page, errors };
-}
-
-function idle(page) {
-  return page.evaluate(() => new Promise((resolve) => {
-    const map = window.bourg.map;
-    if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve();
-    else map.once('idle', () => resolve());
-  }));
-}
+before(async () => { base = await start(); });
+after(stop);
 
 /** Page coordinates of a [lon, lat] on the map. */
 const pixel = (page, lonLat) => page.evaluate((lonLat) => {
