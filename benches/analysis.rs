@@ -12,7 +12,7 @@ use bourg::Catalog;
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench_analysis(c: &mut Criterion) {
-    let layers = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers"));
+    let layers = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers/demo"));
     let catalog = Catalog::load(layers).expect("demo");
     let mut group = c.benchmark_group("indicators");
     group.sample_size(20);

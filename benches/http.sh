@@ -7,7 +7,7 @@ BIN=${BOURG_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/bourg-target}/release/bourg}
 N=${N:-50}
 cd "$(dirname "$0")/.."
 log=$(mktemp)
-"$BIN" serve --addr 127.0.0.1:0 --layers layers --web web 2>"$log" &
+"$BIN" serve --addr 127.0.0.1:0 --layers layers/demo --web web 2>"$log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 600); do

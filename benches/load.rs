@@ -33,7 +33,7 @@ fn envelopes(n: usize) -> Vec<Rect<f64>> {
 }
 
 fn demo_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers"))
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers/demo"))
 }
 
 fn bench_load(c: &mut Criterion) {

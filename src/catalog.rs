@@ -100,7 +100,8 @@ pub struct Catalog {
     pub dir: PathBuf,
     /// Wall time of the whole load.
     pub load_time: Duration,
-    /// National comparison values, from the `reference/` sub-folder when there is one.
+    /// National comparison values: from the `reference/` sub-folder when there is one, else
+    /// from the catalogue itself when its communes layer is `national`.
     pub reference: Option<Arc<Reference>>,
     /// A number no other catalogue of this process has: what caches of derived results key on.
     pub generation: u64,
@@ -140,6 +141,9 @@ impl Catalog {
         let (mut catalog, changed) = Self::load_layers(dir, old)?;
         if Reference::exists_in(dir) {
             catalog.reference = reference_of(&dir.join(crate::analysis::reference::FOLDER))?;
+        } else if catalog.layers().any(|l| l.config.national) {
+            // A national catalogue is its own reference.
+            catalog.reference = Reference::of(&catalog).map(Arc::new);
         }
         Ok((catalog, changed))
     }

@@ -25,7 +25,7 @@ enum Command {
     /// Load every layer and serve them over HTTP.
     Serve {
         /// Folder of layer files (*.toml).
-        #[arg(long, env = "BOURG_LAYERS", default_value = "layers")]
+        #[arg(long, env = "BOURG_LAYERS", default_value = "layers/france")]
         layers: PathBuf,
         /// Address to listen on.
         #[arg(long, env = "BOURG_ADDR", default_value = "127.0.0.1:8080")]
@@ -47,7 +47,7 @@ enum Command {
     /// Load every layer, print what was found, and exit non-zero on any error.
     Check {
         /// Folder of layer files (*.toml).
-        #[arg(long, env = "BOURG_LAYERS", default_value = "layers")]
+        #[arg(long, env = "BOURG_LAYERS", default_value = "layers/france")]
         layers: PathBuf,
     },
     /// Generate synthetic social housing (RPLS layout, one row per dwelling) and private

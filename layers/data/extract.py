@@ -161,3 +161,9 @@ copy_gz("cartofriches_sites_2023.csv")
 copy_gz("acv_communes.csv")
 copy_gz("pvd_communes.csv")
 copy_gz("ort_conventions_communes.csv")
+
+
+# --- The national catalogue (layers/france): polygons and tables `make run` serves ---
+copy_gz("epci_france_cog2025.geojson")
+copy_gz("departements_france_cog2025.geojson")
+copy_gz("cartofriches_standard_cnig_extrait_2024.csv")

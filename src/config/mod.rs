@@ -285,6 +285,9 @@ pub struct LayerConfig {
     pub search: Option<SearchConfig>,
     /// What the layer brings to territory indicators.
     pub role: Option<Role>,
+    /// `[analysis] national = true` on a communes layer: it holds every commune of France, so
+    /// the catalogue is its own national reference (no `reference/` folder needed).
+    pub national: bool,
 }
 
 /// What a layer brings to territory indicators (`[analysis] role = "…"`). Each role reads
@@ -318,6 +321,8 @@ pub enum Role {
 #[serde(deny_unknown_fields)]
 struct RawAnalysis {
     role: Role,
+    #[serde(default)]
+    national: bool,
 }
 
 /// `[search]`: the layer's features can be found by name or code.
@@ -588,8 +593,15 @@ impl Validator<'_> {
             totals: None,
             style: StyleConfig::default(),
             search: None,
-            role: raw.analysis.map(|a| a.role),
+            role: raw.analysis.as_ref().map(|a| a.role),
+            national: raw.analysis.as_ref().is_some_and(|a| a.national),
         };
+        if config.national && config.role != Some(Role::Communes) {
+            return Err(self.invalid(
+                "analysis.national",
+                "applies to the communes layer (role = \"communes\") only",
+            ));
+        }
         let invalid = |key: &str, message: String| self.invalid(key, message);
         let all_names: Vec<&str> = all_names.iter().map(String::as_str).collect();
         if let Some(group) = raw.group {

@@ -19,14 +19,14 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The repository's demo `layers/` folder. Its synthetic files (`layers/data/synthetic/`,
+/// The repository's demo `layers/demo/` folder. Its synthetic files (`layers/data/synthetic/`,
 /// gitignored) are generated first if missing: `make test` does it with the binary, this keeps a
 /// plain `cargo test` working.
 pub fn demo_layers() -> PathBuf {
     static READY: OnceLock<()> = OnceLock::new();
-    let layers = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers");
+    let layers = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/demo");
     READY.get_or_init(|| {
-        let out = layers.join("data/synthetic");
+        let out = layers.join("../data/synthetic");
         let present = [bourg::synth::RPLS_FILE, bourg::synth::VACANCY_FILE]
             .iter()
             .all(|f| out.join(f).is_file());
@@ -34,7 +34,7 @@ pub fn demo_layers() -> PathBuf {
             bourg::synth::run(&bourg::synth::Options {
                 scope: bourg::synth::Scope::Departements(vec!["62".into(), "25".into()]),
                 seed: bourg::synth::DEFAULT_SEED,
-                data_dir: layers.join("data"),
+                data_dir: layers.join("../data"),
                 out_dir: out,
             })
             .expect("generate the synthetic demo files");
