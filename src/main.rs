@@ -126,7 +126,7 @@ fn serve(layers: PathBuf, addr: SocketAddr, settings: Settings) -> anyhow::Resul
     axum::http::HeaderValue::from_str(&settings.tile_cache_control)
         .context("--tile-cache-control is not a valid header value")?;
     let catalog = Catalog::load(&layers)?;
-    let features: usize = catalog.layers().map(|l| l.features.len()).sum();
+    let features: usize = catalog.layers().map(|l| l.len()).sum();
     tracing::info!(
         layers = catalog.len(),
         features,

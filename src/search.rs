@@ -63,16 +63,14 @@ pub struct Hit {
 impl SearchIndex {
     /// Folds the names and codes of a layer's features.
     pub fn build(layer: &Layer, name: usize, code: usize) -> Self {
-        let text = |v: Option<&Value>| v.and_then(Value::as_key).unwrap_or_default();
+        let text = |v: Option<Value>| v.and_then(|v| v.as_key()).unwrap_or_default();
         let entries = layer
-            .features
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
+            .features()
+            .map(|f| {
                 (
-                    i as u32,
-                    fold(&text(f.properties.get(name))),
-                    text(f.properties.get(code)).to_lowercase(),
+                    f.id,
+                    fold(&text(f.get(name))),
+                    text(f.get(code)).to_lowercase(),
                 )
             })
             .collect();
@@ -120,13 +118,8 @@ impl SearchIndex {
 
 /// The hit for a feature.
 pub fn hit(layer: &Layer, id: u32, name: usize, code: usize) -> Option<Hit> {
-    let f = layer.features.get(id as usize)?;
-    let text = |i: usize| {
-        f.properties
-            .get(i)
-            .and_then(Value::as_key)
-            .unwrap_or_default()
-    };
+    let f = layer.feature(id)?;
+    let text = |i: usize| f.get(i).and_then(|v| v.as_key()).unwrap_or_default();
     let center = f.wgs84.interior_point()?;
     let b = f.wgs84.bounding_rect()?;
     Some(Hit {

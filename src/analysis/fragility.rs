@@ -13,6 +13,7 @@
 //! 0 for its component. The reference year is [`REFERENCE_YEAR`].
 
 use crate::config::PropType;
+use crate::layer::table::ColumnBuilder;
 use crate::layer::{Layer, Property, Value};
 
 /// Year from which building age is counted.
@@ -77,26 +78,25 @@ pub fn enrich(layer: &mut Layer) {
         index("CONSTRUCT"),
         index("en_qpv"),
     );
-    let num = |props: &[Value], i: Option<usize>| -> Option<f64> {
-        match i.and_then(|i| props.get(i))? {
-            Value::Int(v) => Some(*v as f64),
-            Value::Float(v) => Some(*v),
-            _ => None,
-        }
-    };
-    for feature in &mut layer.features {
-        let p = &feature.properties;
+    let mut columns: Vec<ColumnBuilder> = (0..PROPERTIES.len())
+        .map(|_| ColumnBuilder::new(PropType::Float))
+        .collect();
+    for feature in layer.features() {
+        let num = |i: Option<usize>| i.and_then(|i| feature.number(i));
         let c = components(
-            num(p, Some(dwellings)).unwrap_or(0.0),
-            num(p, vacant).unwrap_or(0.0),
-            num(p, f).unwrap_or(0.0) + num(p, g).unwrap_or(0.0),
-            num(p, year),
-            matches!(qpv.and_then(|i| p.get(i)), Some(Value::Bool(true))),
+            num(Some(dwellings)).unwrap_or(0.0),
+            num(vacant).unwrap_or(0.0),
+            num(f).unwrap_or(0.0) + num(g).unwrap_or(0.0),
+            num(year),
+            matches!(qpv.and_then(|i| feature.get(i)), Some(Value::Bool(true))),
         );
-        let mut props = std::mem::take(&mut feature.properties).into_vec();
-        props.push(Value::Float(score(&c)));
-        props.extend(c.iter().map(|v| Value::Float(round2(*v))));
-        feature.properties = props.into_boxed_slice();
+        columns[0].push(Value::Float(score(&c)));
+        for (b, v) in columns[1..].iter_mut().zip(c) {
+            b.push(Value::Float(round2(v)));
+        }
+    }
+    for b in columns {
+        layer.table.push(std::sync::Arc::new(b.finish()));
     }
     layer.schema.extend(PROPERTIES.iter().map(|n| Property {
         name: (*n).to_owned(),

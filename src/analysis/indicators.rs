@@ -56,12 +56,13 @@ pub struct Indicator {
 }
 
 /// A numeric property of a feature (`None` when null, missing or not a number).
-pub(super) fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> Option<f64> {
-    match layer.property_index(name).and_then(|i| f.properties.get(i)) {
-        Some(Value::Int(v)) => Some(*v as f64),
-        Some(Value::Float(v)) => Some(*v),
-        _ => None,
-    }
+pub(super) fn number<'a>(
+    layer: &Layer,
+    f: impl std::borrow::Borrow<crate::layer::Feature<'a>>,
+    name: &str,
+) -> Option<f64> {
+    let f = *f.borrow();
+    layer.property_index(name).and_then(|i| f.number(i))
 }
 
 fn ratio(part: f64, whole: f64) -> Json {
@@ -86,8 +87,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
     };
     if let Some(communes) = layer_with(catalog, Role::Communes) {
         let pop: f64 = communes
-            .features
-            .iter()
+            .features()
             .filter(|f| t.communes.contains(&text(communes, f, "code")))
             .filter_map(|f| number(communes, f, "pmun22"))
             .sum();
@@ -111,16 +111,17 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
         let sum = |name: &str| -> f64 {
             members
                 .iter()
-                .filter_map(|&i| number(r, &r.features[i as usize], name))
+                .filter_map(|&i| r.feature(i))
+                .filter_map(|f| number(r, f, name))
                 .sum()
         };
         let dwellings = sum("logements");
         let in_qpv: f64 = members
             .iter()
-            .map(|&i| &r.features[i as usize])
+            .filter_map(|&i| r.feature(i))
             .filter(|f| {
                 matches!(
-                    r.property_index("en_qpv").and_then(|k| f.properties.get(k)),
+                    r.property_index("en_qpv").and_then(|k| f.get(k)),
                     Some(Value::Bool(true))
                 )
             })
@@ -164,7 +165,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
         let mut years: Vec<(f64, f64)> = members
             .iter()
             .filter_map(|&i| {
-                let f = &r.features[i as usize];
+                let f = r.feature(i)?;
                 Some((number(r, f, "CONSTRUCT")?, number(r, f, "logements")?))
             })
             .collect();
@@ -186,8 +187,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
     if let Some(l) = layer_with(catalog, Role::Lovac) {
         let (mut private, mut vacant, mut missing) = (0.0, 0.0, 0);
         for f in l
-            .features
-            .iter()
+            .features()
             .filter(|f| t.communes.contains(&text(l, f, "code")))
         {
             match (
@@ -236,7 +236,8 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
         if f.property_index(BROWNFIELD_SURFACE).is_some() {
             let surfaces: Vec<f64> = members
                 .iter()
-                .filter_map(|&i| number(f, &f.features[i as usize], BROWNFIELD_SURFACE))
+                .filter_map(|&i| f.feature(i))
+                .filter_map(|g| number(f, g, BROWNFIELD_SURFACE))
                 .collect();
             push(
                 "brownfield_area",
@@ -261,8 +262,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
     if let Some(z) = layer_with(catalog, Role::Zonage) {
         let mut zones = std::collections::BTreeMap::<String, usize>::new();
         for f in z
-            .features
-            .iter()
+            .features()
             .filter(|f| t.communes.contains(&text(z, f, "code")))
         {
             let zone = text(z, f, "zonage_abc");
@@ -286,8 +286,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
         .filter(|l| l.config.role == Some(Role::Perimeters))
     {
         let n = p
-            .features
-            .iter()
+            .features()
             .filter(|f| t.communes.contains(&text(p, f, "code")))
             .count();
         push(
@@ -308,8 +307,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
     }
     if let Some(o) = layer_with(catalog, Role::Ort) {
         let signed = o
-            .features
-            .iter()
+            .features()
             .filter(|f| t.communes.contains(&text(o, f, "insee_com")))
             .filter(|f| text(o, f, "signee") == ORT_SIGNED)
             .count();
@@ -323,8 +321,7 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
     }
     if let Some(q) = layer_with(catalog, Role::Qpv) {
         let n: f64 = q
-            .features
-            .iter()
+            .features()
             .filter(|f| t.communes.contains(&text(q, f, "code")))
             .filter_map(|f| number(q, f, "n_qp_in_commune"))
             .sum();

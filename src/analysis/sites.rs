@@ -137,7 +137,7 @@ fn metres_to_programme(
     communes
         .query(&around(c, NEAR_M))
         .filter(|(_, f)| programme.contains(&text(communes, f, "code")))
-        .map(|(_, f)| Euclidean.distance(&p, &f.mercator) * scale)
+        .map(|(_, f)| Euclidean.distance(&p, &crate::mercator::geometry_from_wgs84(f.wgs84)) * scale)
         .filter(|d| *d <= NEAR_M)
         .min_by(f64::total_cmp)
 }
@@ -183,7 +183,7 @@ fn around(c: Coord<f64>, r: f64) -> BboxWgs84 {
 }
 
 /// A numeric property, 0 when null or missing.
-fn number(layer: &Layer, f: &crate::layer::Feature, name: &str) -> f64 {
+fn number(layer: &Layer, f: crate::layer::Feature<'_>, name: &str) -> f64 {
     super::indicators::number(layer, f, name).unwrap_or(0.0)
 }
 
@@ -208,12 +208,11 @@ pub fn programme_communes(catalog: &Catalog) -> BTreeSet<String> {
     let mut set: BTreeSet<String> = catalog
         .layers()
         .filter(|l| l.config.role == Some(Role::Perimeters))
-        .flat_map(|l| l.features.iter().map(move |f| text(l, f, "code")))
+        .flat_map(|l| l.features().map(move |f| text(l, f, "code")))
         .collect();
     if let Some(ort) = layer_with(catalog, Role::Ort) {
         set.extend(
-            ort.features
-                .iter()
+            ort.features()
                 .filter(|f| matches!(text(ort, f, "signee").as_str(), ORT_SIGNED | ORT_UNDER_WAY))
                 .map(|f| text(ort, f, "insee_com")),
         );
@@ -225,11 +224,10 @@ pub fn programme_communes(catalog: &Catalog) -> BTreeSet<String> {
 fn with_neighbours(communes: &Layer, set: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = set.clone();
     for f in communes
-        .features
-        .iter()
+        .features()
         .filter(|f| set.contains(&text(communes, f, "code")))
     {
-        let Some(b) = geo::BoundingRect::bounding_rect(&f.wgs84) else {
+        let Some(b) = geo::BoundingRect::bounding_rect(f.wgs84) else {
             continue;
         };
         let grown = around(b.min(), NEAR_M).union(&around(b.max(), NEAR_M));
@@ -267,8 +265,7 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
     let wanted = &territory.communes;
     let zonage: HashMap<String, String> = layer_with(catalog, Role::Zonage)
         .map(|z| {
-            z.features
-                .iter()
+            z.features()
                 .map(|f| (text(z, f, "code"), text(z, f, "zonage_abc")))
                 .collect()
         })
@@ -276,8 +273,7 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
     let mut centres: HashMap<String, Coord<f64>> = HashMap::new();
     if let Some(communes) = layer_with(catalog, Role::Communes) {
         for f in communes
-            .features
-            .iter()
+            .features()
             .filter(|f| wanted.contains(&text(communes, f, "code")))
         {
             if let Some(p) = f.wgs84.interior_point() {
@@ -289,7 +285,7 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
         .layers()
         .filter(|l| l.config.role == Some(Role::Centres))
     {
-        for f in &l.features {
+        for f in l.features() {
             if let Some(c) = f.wgs84.coords_iter().next() {
                 centres.insert(text(l, f, "insee_com"), c);
             }
@@ -309,7 +305,9 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
             continue;
         }
         for id in territory.members(layer, code_property) {
-            let f = &layer.features[id as usize];
+            let Some(f) = layer.feature(id) else {
+                continue;
+            };
             let commune = text(layer, f, code_property);
             let Some(c) = f.wgs84.coords_iter().next() else {
                 continue;

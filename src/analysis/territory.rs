@@ -9,7 +9,9 @@ use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon};
 use crate::bbox::BboxWgs84;
 use crate::catalog::Catalog;
 use crate::config::Role;
-use crate::layer::{Layer, Value};
+use std::borrow::Borrow;
+
+use crate::layer::{Feature, Layer};
 
 /// What kind of territory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -58,21 +60,19 @@ pub fn layer_with(catalog: &Catalog, role: Role) -> Option<&Layer> {
 }
 
 /// Text of a property, empty when missing.
-pub fn text(layer: &Layer, f: &crate::layer::Feature, name: &str) -> String {
+/// (`f` is a feature or a reference to one.)
+pub fn text<'a>(layer: &Layer, f: impl Borrow<Feature<'a>>, name: &str) -> String {
+    let f = *f.borrow();
     layer
         .property_index(name)
-        .and_then(|i| f.properties.get(i))
-        .and_then(Value::as_key)
+        .and_then(|i| f.get(i))
+        .and_then(|v| v.as_key())
         .unwrap_or_default()
 }
 
-fn communes_where(
-    communes: &Layer,
-    keep: impl Fn(&crate::layer::Feature) -> bool,
-) -> BTreeSet<String> {
+fn communes_where(communes: &Layer, keep: impl Fn(&Feature<'_>) -> bool) -> BTreeSet<String> {
     communes
-        .features
-        .iter()
+        .features()
         .filter(|f| keep(f))
         .map(|f| text(communes, f, "code"))
         .collect()
@@ -85,8 +85,7 @@ const MARGIN_DEG: f64 = 0.01;
 /// The WGS84 bounds of some communes, grown by [`MARGIN_DEG`].
 fn bounds_of(communes: &Layer, codes: &BTreeSet<String>) -> Option<BboxWgs84> {
     let b = communes
-        .features
-        .iter()
+        .features()
         .filter(|f| codes.contains(&text(communes, f, "code")))
         .filter_map(|f| f.wgs84.bounding_rect())
         .map(BboxWgs84::from_rect)
@@ -107,8 +106,7 @@ pub fn resolve(catalog: &Catalog, code: &str) -> Option<Territory> {
         (!set.is_empty()).then(|| Territory::of_communes(communes, kind, code, name, set))
     };
     if let Some(f) = communes
-        .features
-        .iter()
+        .features()
         .find(|f| text(communes, f, "code") == code)
     {
         return one(
@@ -141,8 +139,7 @@ pub fn resolve(catalog: &Catalog, code: &str) -> Option<Territory> {
     {
         for id_property in ["id_acv", "id_pvd"] {
             let set: BTreeSet<String> = l
-                .features
-                .iter()
+                .features()
                 .filter(|f| text(l, f, id_property) == code)
                 .map(|f| text(l, f, "code"))
                 .collect();
@@ -163,8 +160,7 @@ fn layer_with_id(
     name: &str,
 ) -> Option<String> {
     let l = catalog.get(id)?;
-    l.features
-        .iter()
+    l.features()
         .find(|f| text(l, f, key) == value)
         .map(|f| text(l, f, name))
 }
@@ -227,9 +223,9 @@ impl Territory {
 
     /// Whether a point feature of a layer belongs: by its INSEE code property for code
     /// territories, by position for a polygon.
-    pub fn holds(&self, layer: &Layer, f: &crate::layer::Feature, code_property: &str) -> bool {
+    pub fn holds(&self, layer: &Layer, f: Feature<'_>, code_property: &str) -> bool {
         match &self.polygon {
-            Some(p) => inside(p, &f.wgs84),
+            Some(p) => inside(p, f.wgs84),
             None => self.communes.contains(&text(layer, f, code_property)),
         }
     }
@@ -241,17 +237,15 @@ impl Territory {
     /// # Runtime
     /// O(log n + k) for k candidates.
     pub fn members(&self, layer: &Layer, code_property: &str) -> Vec<u32> {
-        let holds = |f: &crate::layer::Feature| self.holds(layer, f, code_property);
+        let holds = |f: Feature<'_>| self.holds(layer, f, code_property);
         match self.bbox {
             Some(b) => layer
                 .query(&b)
-                .filter(|(_, f)| holds(f))
+                .filter(|(_, f)| holds(*f))
                 .map(|(id, _)| id)
                 .collect(),
             None if self.polygon.is_some() => Vec::new(),
-            None => (0..layer.features.len() as u32)
-                .filter(|&i| holds(&layer.features[i as usize]))
-                .collect(),
+            None => layer.features().filter(|f| holds(*f)).map(|f| f.id).collect(),
         }
     }
 

@@ -34,7 +34,7 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
         .layers()
         .map(|l| LayerHealth {
             id: l.id().to_owned(),
-            feature_count: l.features.len(),
+            feature_count: l.len(),
             skipped: l.report.skipped(),
             load_ms: l.report.load_ms,
         })

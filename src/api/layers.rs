@@ -54,7 +54,7 @@ impl<'a> LayerView<'a> {
             title: &c.title,
             description: &c.description,
             geometry_type: layer.geometry_kind,
-            feature_count: layer.features.len(),
+            feature_count: layer.len(),
             bounds: layer.bounds.map(|b| b.to_array()),
             min_zoom: c.min_zoom,
             max_zoom: c.max_zoom,

@@ -7,14 +7,16 @@
 //! and listed in the [`JoinReport`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use gdal::vector::LayerAccess;
 use serde::Serialize;
 
 use super::source::{self, SourceError};
+use super::table::{ColumnBuilder, Table};
 use super::value::{self, Value};
-use super::{Feature, Tally};
-use crate::config::{Duplicates, JoinConfig};
+use super::{Geometries, Tally};
+use crate::config::{Duplicates, JoinConfig, PropType};
 
 /// How many unmatched keys a report lists.
 const LISTED_KEYS: usize = 50;
@@ -114,43 +116,53 @@ fn merge(existing: &mut [Value], more: Vec<Value>) {
     }
 }
 
-/// Appends each row's values to the features whose property `on` holds its key (nulls when
-/// none), keeps only matched features when `required`, and completes the report.
+/// Appends each row's values as new columns of `table` (of types `types`), matched on column
+/// `on` (nulls when no row matches), keeps only matched features when `required`, and completes
+/// the report.
 pub fn attach(
     rows: &Rows,
-    width: usize,
+    types: &[PropType],
     on: usize,
-    features: &mut Vec<Feature>,
+    target: &mut Target<'_>,
     required: bool,
     report: &mut JoinReport,
 ) {
     let mut used: HashMap<&str, bool> = rows.keys().map(|k| (k.as_str(), false)).collect();
-    let nulls = vec![Value::Null; width];
-    features.retain_mut(|feature| {
-        let key = feature.properties.get(on).and_then(Value::as_key);
+    let mut builders: Vec<ColumnBuilder> = types.iter().map(|&ty| ColumnBuilder::new(ty)).collect();
+    let mut keep = vec![true; target.table.rows()];
+    let key_column = target.table.column(on).cloned();
+    for (row, keep) in keep.iter_mut().enumerate() {
+        let key = key_column.as_ref().and_then(|c| c.get(row).as_key());
         let found = key.as_deref().and_then(|k| rows.get_key_value(k.trim()));
-        let added = match found {
+        match found {
             Some((k, values)) => {
                 report.matched += 1;
                 if let Some(flag) = used.get_mut(k.as_str()) {
                     *flag = true;
                 }
-                values
+                for (b, v) in builders.iter_mut().zip(values) {
+                    b.push(v.clone());
+                }
             }
             None => {
                 report.unmatched_features += 1;
                 if required {
                     report.dropped_features += 1;
-                    return false;
+                    *keep = false;
                 }
-                &nulls
+                for b in &mut builders {
+                    b.push(Value::Null);
+                }
             }
-        };
-        let mut properties = std::mem::take(&mut feature.properties).into_vec();
-        properties.extend(added.iter().cloned());
-        feature.properties = properties.into_boxed_slice();
-        true
-    });
+        }
+    }
+    for b in builders {
+        target.table.push(Arc::new(b.finish()));
+    }
+    if keep.iter().any(|k| !k) {
+        *target.table = target.table.retain(&keep);
+        *target.geometries = target.geometries.retain(&keep);
+    }
     let mut unmatched: Vec<&str> = used
         .into_iter()
         .filter_map(|(k, used)| (!used).then_some(k))
@@ -164,6 +176,14 @@ pub fn attach(
         .collect();
 }
 
+/// The features a join adds columns to.
+pub struct Target<'a> {
+    /// Their properties.
+    pub table: &'a mut Table,
+    /// Their geometries (a required join drops features).
+    pub geometries: &'a mut Geometries,
+}
+
 /// Reads the join's table and attaches it.
 ///
 /// # Errors
@@ -171,16 +191,10 @@ pub fn attach(
 pub fn apply(
     join: &JoinConfig,
     on: usize,
-    features: &mut Vec<Feature>,
+    target: &mut Target<'_>,
 ) -> Result<JoinReport, SourceError> {
     let (rows, mut report) = read_table(join)?;
-    attach(
-        &rows,
-        join.properties.len(),
-        on,
-        features,
-        join.required,
-        &mut report,
-    );
+    let types: Vec<PropType> = join.properties.values().copied().collect();
+    attach(&rows, &types, on, target, join.required, &mut report);
     Ok(report)
 }

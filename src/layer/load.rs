@@ -5,6 +5,7 @@
 //! projected to Web Mercator. Empty, invalid-and-unrepairable and out-of-range geometries are
 //! skipped and counted in the [`LoadReport`], with the first few examples.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use gdal::cpl::CslStringList;
@@ -15,8 +16,9 @@ use geo::{BoundingRect, Coord, CoordsIter, Geometry};
 use super::group::Grouper;
 use super::join;
 use super::source::{self, GdalMessage, SourceError};
+use super::table::{ColumnBuilder, Table};
 use super::value::{self, Value};
-use super::{Feature, GeometryKind, Layer, LoadError, LoadReport, Property};
+use super::{Geometries, GeometryKind, Layer, LoadError, LoadReport, Property};
 use crate::bbox::BboxWgs84;
 use crate::config::LayerConfig;
 use crate::index::SpatialIndex;
@@ -38,7 +40,12 @@ pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
 pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Layer, LoadError> {
     let started = Instant::now();
     let source_error = |kind| LoadError::new(config, "source", &config.source.path_written, kind);
-    let (mut features, mut report) = read_features(config).map_err(source_error)?;
+    let Read {
+        geometries,
+        mut table,
+        mut report,
+    } = read_features(config).map_err(source_error)?;
+    let mut geometries = Geometries::new(geometries);
     let mut schema: Vec<Property> = config
         .properties
         .iter()
@@ -60,7 +67,11 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
             .properties
             .get_index_of(&join_config.on)
             .unwrap_or_default();
-        let join_report = join::apply(join_config, on, &mut features).map_err(|kind| {
+        let mut target = join::Target {
+            table: &mut table,
+            geometries: &mut geometries,
+        };
+        let join_report = join::apply(join_config, on, &mut target).map_err(|kind| {
             LoadError::new(config, "join", &join_config.source.path_written, kind)
         })?;
         report.joins.push(join_report);
@@ -77,27 +88,50 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
             .properties
             .get_index_of(&totals.on)
             .unwrap_or_default();
-        let (report_totals, added) = super::totals::apply(totals, base, on, &mut features)
+        let mut target = join::Target {
+            table: &mut table,
+            geometries: &mut geometries,
+        };
+        let (report_totals, added) = super::totals::apply(totals, base, on, &mut target)
             .map_err(|kind| LoadError::new(config, "totals of layer", &totals.layer, kind))?;
         report.joins.push(report_totals);
         schema.extend(added);
     }
-    let envelopes: Vec<_> = features
+    Ok(assemble(config, schema, geometries, table, report, started))
+}
+
+/// Indexes, generalises and labels loaded features into a layer.
+pub(super) fn assemble(
+    config: &LayerConfig,
+    schema: Vec<Property>,
+    mut geometries: Geometries,
+    table: Table,
+    mut report: LoadReport,
+    started: Instant,
+) -> Layer {
+    let envelopes: Vec<_> = geometries
         .iter()
-        .filter_map(|f| f.wgs84.bounding_rect())
+        .filter_map(|g| g.bounding_rect())
         .collect();
     let bounds = envelopes
         .iter()
         .map(|r| BboxWgs84::from_rect(*r))
         .reduce(|a, b| a.union(&b));
     let index = SpatialIndex::bulk_load(envelopes);
-    let geometry_kind = GeometryKind::of_all(features.iter().map(|f| &f.wgs84));
-    report.features = features.len();
+    let geometry_kind = GeometryKind::of_all(geometries.iter());
+    if matches!(
+        geometry_kind,
+        GeometryKind::Polygon | GeometryKind::LineString | GeometryKind::Geometry
+    ) {
+        geometries.generalise(config.max_zoom, config.tiles.tolerance);
+    }
+    report.features = geometries.len();
     report.load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut layer = Layer {
         config: config.clone(),
         schema,
-        features,
+        geometries,
+        table,
         index,
         bounds,
         geometry_kind,
@@ -108,9 +142,9 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
     if config.style.label.is_some() && layer.geometry_kind != GeometryKind::Point {
         use geo::InteriorPoint;
         layer.label_points = layer
-            .features
+            .geometries
             .iter()
-            .map(|f| f.wgs84.interior_point().map(|p| mercator::from_wgs84(p.0)))
+            .map(|g| g.interior_point().map(|p| mercator::from_wgs84(p.0)))
             .collect();
     }
     if let Some(s) = &config.search {
@@ -120,7 +154,14 @@ pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Lay
             layer.search = Some(crate::search::SearchIndex::build(&layer, name, code));
         }
     }
-    Ok(layer)
+    layer
+}
+
+/// What reading a source gives: one geometry and one row per feature, and the report.
+pub(super) struct Read {
+    pub geometries: Vec<Geometry<f64>>,
+    pub table: Table,
+    pub report: LoadReport,
 }
 
 /// Everything needed to turn one OGR feature into ours.
@@ -132,7 +173,7 @@ struct Reader<'a> {
     report: LoadReport,
 }
 
-fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), SourceError> {
+fn read_features(config: &LayerConfig) -> Result<Read, SourceError> {
     let opened = source::open(&config.source)?;
     let mut layer = opened.layer(config.source.layer.as_deref())?;
     let property_columns =
@@ -151,9 +192,12 @@ fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), Sou
         None => layer.spatial_ref().ok_or(SourceError::NoCrs)?,
     };
     let transform = crate::crs::to_wgs84(&srs).map_err(|e| SourceError::Transform((&e).into()))?;
-    let mut grouper = match &config.group {
-        Some(g) => Some(Grouper::new(g, &layer)?),
-        None => None,
+    let (mut grouper, group_fields) = match &config.group {
+        Some(g) => {
+            let fields = source::column_indexes(&layer, g.columns().iter().map(String::as_str))?;
+            (Some(Grouper::new(g)), fields)
+        }
+        None => (None, Vec::new()),
     };
     let mut reader = Reader {
         config,
@@ -162,7 +206,12 @@ fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), Sou
         xy_columns,
         report: LoadReport::default(),
     };
-    let mut features = Vec::new();
+    let mut builders: Vec<ColumnBuilder> = config
+        .properties
+        .values()
+        .map(|&ty| ColumnBuilder::new(ty))
+        .collect();
+    let mut geometries = Vec::new();
     for (n, feature) in layer.features().enumerate() {
         reader.report.read += 1;
         let position = Position {
@@ -170,42 +219,51 @@ fn read_features(config: &LayerConfig) -> Result<(Vec<Feature>, LoadReport), Sou
             n,
         };
         // A row of an existing group only adds to its counts.
-        let group_row = grouper.as_ref().map(|g| {
-            let values = g.read(&feature);
-            (g.key(&values), values)
+        let values: Vec<String> = group_fields
+            .iter()
+            .map(|&i| source::field_text(&feature, i))
+            .collect();
+        let in_group = grouper.as_mut().and_then(|g| {
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            g.existing(&refs)
         });
-        if let (Some(g), Some((key, values))) = (grouper.as_mut(), group_row.as_ref()) {
-            if let Some(i) = g.existing(key) {
-                g.count(i, values);
-                // The residence keeps its first row's values, but a malformed later row is
-                // still reported with its line.
-                reader.properties(&feature, position);
-                continue;
-            }
+        if let (Some(g), Some(group)) = (grouper.as_mut(), in_group) {
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            g.add_to(group, &refs);
+            // The residence keeps its first row's values, but a malformed later row is
+            // still reported with its line.
+            reader.properties(&feature, position, None);
+            continue;
         }
         let Some(wgs84) = reader.geometry(&feature, position) else {
             continue;
         };
-        let properties = reader.properties(&feature, position);
-        if features.len() >= u32::MAX as usize {
+        reader.properties(&feature, position, Some(&mut builders));
+        if geometries.len() >= u32::MAX as usize {
             return Err(SourceError::TooManyFeatures);
         }
-        let mercator = mercator::geometry_from_wgs84(&wgs84);
-        features.push(Feature {
-            wgs84,
-            mercator,
-            properties,
-        });
-        if let (Some(g), Some((key, values))) = (grouper.as_mut(), group_row) {
-            let i = features.len() - 1;
-            g.insert(key, i);
-            g.count(i, &values);
+        geometries.push(wgs84);
+        if let Some(g) = grouper.as_mut() {
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            g.add(&refs);
         }
     }
-    if let Some(g) = grouper {
-        reader.report.grouped_rows = g.finish(&mut features);
+    let mut table = Table::with_rows(geometries.len());
+    for b in builders {
+        table.push(Arc::new(b.finish()));
     }
-    Ok((features, reader.report))
+    if let Some(g) = grouper {
+        let (columns, rows) = g.finish();
+        for c in columns {
+            table.push(c);
+        }
+        reader.report.grouped_rows = rows;
+    }
+    Ok(Read {
+        geometries,
+        table,
+        report: reader.report,
+    })
 }
 
 impl Reader<'_> {
@@ -305,26 +363,30 @@ impl Reader<'_> {
         }
     }
 
+    /// Converts the row's properties, counting those that do not convert, and appends them to
+    /// `builders` when given.
     fn properties(
         &mut self,
         feature: &gdal::vector::Feature<'_>,
         position: Position,
-    ) -> Box<[Value]> {
-        let mut values = Vec::with_capacity(self.property_columns.len());
+        mut builders: Option<&mut [ColumnBuilder]>,
+    ) {
         for (i, (name, ty)) in self.config.properties.iter().enumerate() {
             let column = self.property_columns[i];
             let field = feature.field(column).ok().flatten();
-            match value::convert(field.as_ref(), *ty) {
-                Ok(v) => values.push(v),
+            let value = match value::convert(field.as_ref(), *ty) {
+                Ok(v) => v,
                 Err(_) => {
                     let shown = field.map(|f| format!("{f:?}")).unwrap_or_default();
                     let counter = self.report.invalid_values.entry(name.clone()).or_default();
                     counter.add(format!("{position}: {name} = {shown} is not a {ty}"));
-                    values.push(Value::Null);
+                    Value::Null
                 }
+            };
+            if let Some(b) = builders.as_deref_mut() {
+                b[i].push(value);
             }
         }
-        values.into_boxed_slice()
     }
 }
 

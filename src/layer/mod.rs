@@ -1,18 +1,23 @@
 //! Layers: features read once from a source, reprojected, and indexed.
 //!
-//! A [`Layer`] owns its features in a `Vec`; a feature's id is its position there, stable as long
-//! as the source file and configuration do not change. Each feature keeps its geometry twice:
-//! in WGS84 longitude/latitude (for GeoJSON output) and in Web Mercator metres (for tiles).
+//! A [`Layer`] holds its features' geometries (WGS84 longitude/latitude, stored once: tiles
+//! project to Web Mercator per request, or read the generalised copies of [`Pyramid`]) and their
+//! properties in a columnar [`Table`]. A feature's id is its position, stable as long as the
+//! source file and configuration do not change. Layers that are views of the same source share
+//! one copy of its geometries and columns.
 
 mod group;
 mod join;
 mod load;
+mod pyramid;
 mod source;
+pub mod table;
 mod totals;
 mod value;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use geo::Geometry;
 use serde::Serialize;
@@ -20,21 +25,146 @@ use serde::Serialize;
 pub use join::JoinReport;
 pub use load::{load_layer, load_layer_with};
 pub use source::{check_gzip, field_text, GdalMessage, SourceError};
+pub use pyramid::Pyramid;
+pub use table::{Column, Table};
 pub use value::{parse_float, Value};
 
 use crate::bbox::BboxWgs84;
 use crate::config::{LayerConfig, PropType};
 use crate::index::SpatialIndex;
 
-/// One feature of a layer.
-#[derive(Debug, Clone)]
-pub struct Feature {
+/// One feature of a layer: a view of its geometry and its row of the layer's table.
+#[derive(Debug, Clone, Copy)]
+pub struct Feature<'a> {
+    /// Its id (position in the layer).
+    pub id: u32,
     /// Geometry in WGS84 longitude/latitude degrees.
-    pub wgs84: Geometry<f64>,
-    /// The same geometry in Web Mercator metres.
-    pub mercator: Geometry<f64>,
-    /// Property values, in the order of [`Layer::schema`].
-    pub properties: Box<[Value]>,
+    pub wgs84: &'a Geometry<f64>,
+    table: &'a Table,
+}
+
+impl<'a> Feature<'a> {
+    /// Row `id` of `table`, with its geometry.
+    pub fn new(id: u32, wgs84: &'a Geometry<f64>, table: &'a Table) -> Self {
+        Self { id, wgs84, table }
+    }
+
+    /// Property `i` (in the order of [`Layer::schema`]); `None` past the schema.
+    pub fn get(&self, i: usize) -> Option<Value> {
+        self.table.get(self.id as usize, i)
+    }
+
+    /// Property `i` as a number, when it is one; no allocation.
+    pub fn number(&self, i: usize) -> Option<f64> {
+        self.table.column(i)?.number(self.id as usize)
+    }
+
+    /// Property `i` as text, when it is text; no allocation.
+    pub fn text(&self, i: usize) -> Option<&'a str> {
+        self.table.column(i)?.text(self.id as usize)
+    }
+
+    /// Every property, in schema order.
+    pub fn values(&self) -> impl Iterator<Item = Value> + 'a {
+        let (table, row) = (self.table, self.id as usize);
+        (0..table.width()).filter_map(move |i| table.get(row, i))
+    }
+}
+
+/// Geometries of a layer: its own, or a selection of those of a source shared with other layers.
+#[derive(Debug, Clone, Default)]
+pub struct Geometries {
+    all: Arc<Vec<Geometry<f64>>>,
+    /// Position in `all` of each feature, when the layer keeps only some of them.
+    rows: Option<Arc<[u32]>>,
+    /// Generalised Web Mercator copies of `all`, per zoom band (lines and polygons).
+    pyramid: Option<Arc<Pyramid>>,
+}
+
+impl Geometries {
+    /// Geometries owned by one layer.
+    pub fn new(all: Vec<Geometry<f64>>) -> Self {
+        Self {
+            all: Arc::new(all),
+            rows: None,
+            pyramid: None,
+        }
+    }
+
+    /// Builds the zoom bands (see [`Pyramid::build`]) unless there are some already.
+    pub fn generalise(&mut self, max_zoom: u8, tolerance: f64) {
+        if self.pyramid.is_none() {
+            self.pyramid = Some(Arc::new(Pyramid::build(&self.all, max_zoom, tolerance)));
+        }
+    }
+
+    /// The generalised Web Mercator geometry of feature `i` for zoom `z`: `None` when there is
+    /// no band for `z` (project the exact one), `Some(None)` when the feature vanishes there.
+    pub fn generalised(&self, i: usize, z: u8) -> Option<Option<&Geometry<f64>>> {
+        let pyramid = self.pyramid.as_ref()?;
+        let i = match &self.rows {
+            Some(rows) => *rows.get(i)? as usize,
+            None => i,
+        };
+        pyramid.get(i, z)
+    }
+
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.rows.as_ref().map_or(self.all.len(), |r| r.len())
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Feature `i`'s geometry.
+    pub fn get(&self, i: usize) -> Option<&Geometry<f64>> {
+        match &self.rows {
+            Some(rows) => self.all.get(*rows.get(i)? as usize),
+            None => self.all.get(i),
+        }
+    }
+
+    /// Every geometry, in feature order.
+    pub fn iter(&self) -> impl Iterator<Item = &Geometry<f64>> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Only the features whose `keep` is true.
+    pub fn retain(&self, keep: &[bool]) -> Self {
+        let rows: Vec<u32> = (0..self.len())
+            .filter(|&i| keep.get(i).copied().unwrap_or(false))
+            .map(|i| match &self.rows {
+                Some(r) => r[i],
+                None => i as u32,
+            })
+            .collect();
+        Self {
+            all: self.all.clone(),
+            rows: Some(rows.into()),
+            pyramid: self.pyramid.clone(),
+        }
+    }
+
+    /// Heap bytes of the geometries (shared ones counted whole), for `/health`.
+    pub fn heap_bytes(&self) -> usize {
+        use geo::CoordsIter;
+        let coords: usize = self.all.iter().map(|g| g.coords_count()).sum();
+        self.all.len() * std::mem::size_of::<Geometry<f64>>()
+            + coords * 16
+            + self.rows.as_ref().map_or(0, |r| r.len() * 4)
+            + self
+                .pyramid
+                .as_ref()
+                .map_or(0, |p| p.vertices() * 16 + p.bands() * self.all.len() * 56)
+    }
+
+    /// Whether two layers hold the same geometries (one shared copy).
+    pub fn shares_with(&self, other: &Geometries) -> bool {
+        Arc::ptr_eq(&self.all, &other.all)
+    }
 }
 
 /// A property of a layer's schema.
@@ -176,8 +306,10 @@ pub struct Layer {
     pub config: LayerConfig,
     /// Its properties: the configured ones, then those of joined tables.
     pub schema: Vec<Property>,
-    /// Its features; a feature's id is its position.
-    pub features: Vec<Feature>,
+    /// Its geometries, in WGS84; a feature's id is its position.
+    pub geometries: Geometries,
+    /// Its properties, one column per property of the schema.
+    pub table: Table,
     /// R-tree over the features' WGS84 envelopes.
     pub index: SpatialIndex,
     /// WGS84 bounds of all features, `None` when there is none.
@@ -199,15 +331,44 @@ impl Layer {
         &self.config.id
     }
 
+    /// Number of features.
+    pub fn len(&self) -> usize {
+        self.geometries.len()
+    }
+
+    /// Whether the layer has no feature.
+    pub fn is_empty(&self) -> bool {
+        self.geometries.is_empty()
+    }
+
+    /// Feature `id`, `None` past the end.
+    pub fn feature(&self, id: u32) -> Option<Feature<'_>> {
+        Some(Feature {
+            id,
+            wgs84: self.geometries.get(id as usize)?,
+            table: &self.table,
+        })
+    }
+
+    /// Property `property` of feature `id`; null past the end.
+    pub fn value(&self, id: usize, property: usize) -> Value {
+        self.table.get(id, property).unwrap_or(Value::Null)
+    }
+
+    /// Every feature, in id order.
+    pub fn features(&self) -> impl Iterator<Item = Feature<'_>> + '_ {
+        (0..self.len() as u32).filter_map(|id| self.feature(id))
+    }
+
     /// The features whose envelope intersects the box, with their ids, in id order.
     ///
     /// # Runtime
     /// O(log n + k log k) through the R-tree.
-    pub fn query(&self, bbox: &BboxWgs84) -> impl Iterator<Item = (u32, &Feature)> + '_ {
+    pub fn query(&self, bbox: &BboxWgs84) -> impl Iterator<Item = (u32, Feature<'_>)> + '_ {
         self.index
             .query(bbox)
             .into_iter()
-            .filter_map(|id| self.features.get(id as usize).map(|f| (id, f)))
+            .filter_map(|id| self.feature(id).map(|f| (id, f)))
     }
 
     /// Position of a property in [`Layer::schema`].

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use super::join::{attach, JoinReport, Rows};
+use super::join::{attach, JoinReport, Rows, Target};
 use super::source::SourceError;
 use super::value::Value;
-use super::{Feature, Layer, Property};
+use super::{Layer, Property};
 use crate::config::{PropType, TotalsConfig};
 
 /// Sums `base`'s properties per code and appends them to `features` (matched on property `on`).
@@ -19,7 +19,7 @@ pub fn apply(
     totals: &TotalsConfig,
     base: Option<&Layer>,
     on: usize,
-    features: &mut Vec<Feature>,
+    target: &mut Target<'_>,
 ) -> Result<(JoinReport, Vec<Property>), SourceError> {
     let base = base.ok_or_else(|| SourceError::UnknownLayer(totals.layer.clone()))?;
     let find = |name: &str| {
@@ -53,9 +53,9 @@ pub fn apply(
         ..JoinReport::default()
     };
     let mut acc: HashMap<String, Vec<f64>> = HashMap::new();
-    for f in &base.features {
+    for f in base.features() {
         report.rows += 1;
-        let Some(code) = f.properties.get(key).and_then(Value::as_key) else {
+        let Some(code) = f.get(key).and_then(|v| v.as_key()) else {
             report.empty_keys += 1;
             continue;
         };
@@ -63,11 +63,7 @@ pub fn apply(
             .entry(code.trim().to_owned())
             .or_insert_with(|| vec![0.0; sums.len()]);
         for (s, &(i, _)) in slot.iter_mut().zip(&sums) {
-            *s += match f.properties.get(i) {
-                Some(Value::Int(v)) => *v as f64,
-                Some(Value::Float(v)) => *v,
-                _ => 0.0,
-            };
+            *s += f.number(i).unwrap_or(0.0);
         }
     }
     let rows: Rows = acc
@@ -87,7 +83,8 @@ pub fn apply(
             (code, values)
         })
         .collect();
-    attach(&rows, sums.len(), on, features, false, &mut report);
+    let types: Vec<PropType> = sums.iter().map(|&(_, ty)| ty).collect();
+    attach(&rows, &types, on, target, false, &mut report);
     let added = totals
         .sums
         .iter()

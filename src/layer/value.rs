@@ -3,6 +3,8 @@
 //! Every kept property has a configured [`PropType`]; a source value that cannot be converted
 //! becomes [`Value::Null`] and is counted in the layer's load report, never silently dropped.
 
+use std::sync::Arc;
+
 use gdal::vector::FieldValue;
 use serde::Serialize;
 
@@ -20,8 +22,8 @@ pub enum Value {
     Int(i64),
     /// A 64-bit float.
     Float(f64),
-    /// UTF-8 text.
-    String(Box<str>),
+    /// UTF-8 text, shared with every other row holding the same text in its column.
+    String(Arc<str>),
 }
 
 impl Value {

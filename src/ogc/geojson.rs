@@ -14,11 +14,10 @@ pub fn geometry(g: &Geometry<f64>) -> Json {
 /// A GeoJSON feature with its id, geometry (already in the output CRS) and the chosen properties
 /// (schema indexes; all when `None`). Null values are written as null.
 pub fn feature(layer: &Layer, id: u32, g: &Geometry<f64>, properties: Option<&[usize]>) -> Json {
-    let f = &layer.features[id as usize];
     let mut props = Map::new();
     let mut put = |i: usize| {
-        if let (Some(p), Some(v)) = (layer.schema.get(i), f.properties.get(i)) {
-            props.insert(p.name.clone(), property(v));
+        if let (Some(p), Some(v)) = (layer.schema.get(i), layer.table.get(id as usize, i)) {
+            props.insert(p.name.clone(), property(&v));
         }
     };
     match properties {

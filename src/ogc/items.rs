@@ -35,27 +35,32 @@ pub fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
     let implied = q.filter.as_ref().and_then(cql2::Expr::required_bbox);
     let candidates: Vec<u32> = match (q.bbox, implied) {
         (Some(b), _) | (None, Some(b)) => layer.index.query(&b),
-        (None, None) => (0..layer.features.len() as u32).collect(),
+        (None, None) => (0..layer.len() as u32).collect(),
     };
     let bbox_rects = q.bbox.map(|b| b.envelopes());
     let mut ids: Vec<u32> = candidates
         .into_iter()
         .filter(|&id| {
-            let f = &layer.features[id as usize];
+            let Some(f) = layer.feature(id) else {
+                return false;
+            };
             bbox_rects
                 .as_ref()
                 .is_none_or(|rects| rects.iter().any(|r| f.wgs84.intersects(r)))
                 && q.equals
                     .iter()
-                    .all(|(i, v)| f.properties.get(*i) == Some(v))
-                && q.filter.as_ref().is_none_or(|e| cql2::matches(e, f))
+                    .all(|(i, v)| f.get(*i).as_ref() == Some(v))
+                && q.filter.as_ref().is_none_or(|e| cql2::matches(e, &f))
         })
         .collect();
     if !q.sortby.is_empty() {
         ids.sort_by(|&a, &b| {
-            let (fa, fb) = (&layer.features[a as usize], &layer.features[b as usize]);
             for &(i, desc) in &q.sortby {
-                let o = compare(&fa.properties[i], &fb.properties[i]);
+                let (va, vb) = (layer.table.get(a as usize, i), layer.table.get(b as usize, i));
+                let o = compare(
+                    va.as_ref().unwrap_or(&Value::Null),
+                    vb.as_ref().unwrap_or(&Value::Null),
+                );
                 let o = if desc { o.reverse() } else { o };
                 if o != Ordering::Equal {
                     return o;
@@ -138,7 +143,7 @@ async fn list_items(
         let page: Vec<u32> = ids.into_iter().skip(q.offset).take(q.limit).collect();
         let mut geometries: Vec<Geometry<f64>> = page
             .iter()
-            .map(|&i| layer.features[i as usize].wgs84.clone())
+            .filter_map(|&i| layer.feature(i).map(|f| f.wgs84.clone()))
             .collect();
         to_output(&mut geometries, q.crs).map_err(|e| AppError::Internal(e.into()))?;
         let features: Vec<Json> = page
@@ -236,12 +241,12 @@ async fn get_item(
     let format = negotiate(f.as_deref(), &headers)?;
     let not_found = || AppError::NotFound(format!("no feature {fid:?} in collection {id:?}"));
     let index: u32 = fid.parse().map_err(|_| not_found())?;
-    if index as usize >= layer.features.len() {
+    if index as usize >= layer.len() {
         return Err(not_found());
     }
     let base = base_url(&headers);
     let body = tokio::task::spawn_blocking(move || -> Result<Json, AppError> {
-        let mut g = vec![layer.features[index as usize].wgs84.clone()];
+        let mut g: Vec<Geometry<f64>> = layer.feature(index).map(|f| f.wgs84.clone()).into_iter().collect();
         to_output(&mut g, crs).map_err(|e| AppError::Internal(e.into()))?;
         let mut feature = geojson::feature(&layer, index, &g[0], None);
         let lid = layer.id();

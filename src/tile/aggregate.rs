@@ -53,7 +53,7 @@ pub fn aggregate(
     let mut cells: HashMap<(i64, i64), Cell> = HashMap::new();
     let mut counted = 0;
     for (_, feature) in layer.query(&tile.bbox_wgs84(f64::from(margin), EXTENT)) {
-        let Some(c) = representative_point(&feature.mercator) else {
+        let Some(c) = representative_point(feature.wgs84).map(crate::mercator::from_wgs84) else {
             continue;
         };
         let p = transform.apply(c);
@@ -73,11 +73,7 @@ pub fn aggregate(
         cell.sum_x += p.x;
         cell.sum_y += p.y;
         for (slot, &(i, _)) in cell.sums.iter_mut().zip(&sum_index) {
-            *slot += match feature.properties.get(i) {
-                Some(Value::Int(v)) => *v as f64,
-                Some(Value::Float(v)) => *v,
-                _ => 0.0,
-            };
+            *slot += feature.number(i).unwrap_or(0.0);
         }
         counted += 1;
     }

@@ -17,6 +17,8 @@ pub use cache::{Rendered, TileCache, TileKey};
 pub use coord::{TileCoord, TileCoordError, TileTransform};
 pub use generalise::signed_area2;
 
+use std::borrow::Cow;
+
 use crate::config::EXTENT;
 use crate::layer::{GeometryKind, Layer};
 use generalise::Generaliser;
@@ -51,7 +53,7 @@ pub struct LayerTile {
 /// this zoom).
 pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
     let config = &layer.config;
-    if tile.z() < config.min_zoom || layer.features.is_empty() {
+    if tile.z() < config.min_zoom || layer.is_empty() {
         return None;
     }
     let tiles = &config.tiles;
@@ -135,11 +137,16 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
                 Generaliser::new(TileTransform::new(tile, EXTENT), EXTENT, buffer, tolerance);
             let names: Vec<&str> = layer.schema.iter().map(|p| p.name.as_str()).collect();
             for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
-                for part in generaliser.geometry(&feature.mercator) {
+                let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
+                    Some(Some(g)) => Cow::Borrowed(g),
+                    Some(None) => continue,
+                    None => Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
+                };
+                for part in generaliser.geometry(&mercator) {
                     builder.add_feature(
                         u64::from(id),
                         &part,
-                        names.iter().copied().zip(feature.properties.iter()),
+                        names.iter().copied().zip(feature.values()),
                     );
                 }
             }
@@ -199,7 +206,9 @@ pub fn render_labels(layer: &Layer, tile: TileCoord) -> Option<Vec<u8>> {
         if !(0.0..extent).contains(&p.x) || !(0.0..extent).contains(&p.y) {
             continue;
         }
-        let value = &layer.features[id as usize].properties[property];
+        let Some(value) = layer.table.get(id as usize, property) else {
+            continue;
+        };
         builder.add_feature(
             u64::from(id),
             &mvt::TileGeometry::Points(vec![[p.x as i32, p.y as i32]]),

@@ -36,7 +36,7 @@ const CLOSE_PATH: u32 = 7;
 /// A value as a hashable key for deduplication (floats by their bits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum ValueKey {
-    String(Box<str>),
+    String(std::sync::Arc<str>),
     Double(u64),
     Int(i64),
     Bool(bool),
@@ -104,11 +104,11 @@ impl LayerBuilder {
 
     /// Adds a feature; null properties are left out (MVT has no null). An empty geometry adds
     /// nothing.
-    pub fn add_feature<'a>(
+    pub fn add_feature<'a, V: std::borrow::Borrow<Value>>(
         &mut self,
         id: u64,
         geometry: &TileGeometry,
-        properties: impl IntoIterator<Item = (&'a str, &'a Value)>,
+        properties: impl IntoIterator<Item = (&'a str, V)>,
     ) {
         let (kind, commands) = encode_geometry(geometry);
         if commands.is_empty() {
@@ -116,7 +116,7 @@ impl LayerBuilder {
         }
         let mut tags = Vec::new();
         for (key, value) in properties {
-            if let Some(v) = self.value_index(value) {
+            if let Some(v) = self.value_index(value.borrow()) {
                 tags.push(self.key_index(key));
                 tags.push(v);
             }

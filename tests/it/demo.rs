@@ -4,25 +4,25 @@ use bourg::bbox::BboxWgs84;
 use bourg::layer::Value;
 use geo::{Contains, Point};
 
-use crate::support::{app, demo_layers, get_json};
+use crate::support::{demo_data, app, demo_layers, get_json};
 
 /// Features of a GeoJSON file, counted with serde_json rather than GDAL.
 fn geojson_count(name: &str) -> usize {
-    let text = std::fs::read_to_string(demo_layers().join("data").join(name)).expect("demo file");
+    let text = std::fs::read_to_string(demo_data().join(name)).expect("demo file");
     let doc: serde_json::Value = serde_json::from_str(&text).expect("GeoJSON");
     doc["features"].as_array().expect("features").len()
 }
 
 /// Data rows of a plain CSV file (no quoted line breaks), counted by lines.
 fn csv_rows(name: &str) -> usize {
-    let text = std::fs::read_to_string(demo_layers().join("data").join(name)).expect("demo file");
+    let text = std::fs::read_to_string(demo_data().join(name)).expect("demo file");
     text.lines().filter(|l| !l.trim().is_empty()).count() - 1
 }
 
 /// Rows, distinct X;Y positions and Lens rows of the synthetic RPLS file, by plain splitting.
 fn rpls_file_counts() -> (usize, usize, usize) {
     let text =
-        std::fs::read_to_string(demo_layers().join("data/synthetic/rpls.csv")).expect("rpls");
+        std::fs::read_to_string(demo_data().join("synthetic/rpls.csv")).expect("rpls");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(';').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
@@ -81,7 +81,7 @@ async fn demo_layers_are_listed_with_counts_and_bounds() {
 #[test]
 fn demo_counts_equal_an_independent_count_of_the_files() {
     let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
-    let count = |id: &str| catalog.get(id).expect(id).features.len();
+    let count = |id: &str| catalog.get(id).expect(id).len();
     assert_eq!(
         count("communes"),
         geojson_count("communes_62_25_cog2025.geojson")
@@ -119,10 +119,10 @@ fn demo_counts_equal_an_independent_count_of_the_files() {
     let logements = totals.property_index("logements").expect("logements");
     let code = totals.property_index("code").expect("code");
     let mut sum = 0;
-    for f in &totals.features {
-        if let Value::Int(n) = f.properties[logements] {
+    for f in totals.features() {
+        if let Value::Int(n) = f.get(logements).expect("property") {
             sum += n as usize;
-            if f.properties[code] == Value::String("62498".into()) {
+            if f.get(code).expect("property") == Value::String("62498".into()) {
                 assert_eq!(n as usize, lens, "Lens");
             }
         }
@@ -154,7 +154,7 @@ fn lovac_join_accounts_for_every_row() {
     );
     assert_eq!(
         join.matched + join.unmatched_features,
-        lovac.features.len() as u64
+        lovac.len() as u64
     );
     assert_eq!(
         join.matched + join.unmatched_rows + join.empty_keys + join.duplicate_keys.count,
@@ -165,12 +165,10 @@ fn lovac_join_accounts_for_every_row() {
     let share = lovac
         .property_index("pct_vacants_plus_2ans_pp")
         .expect("share");
-    let lens = lovac
-        .features
-        .iter()
-        .find(|f| f.properties[code] == Value::String("62498".into()))
+    let lens = lovac.features()
+        .find(|f| f.get(code).expect("property") == Value::String("62498".into()))
         .expect("Lens");
-    assert!(matches!(lens.properties[share], Value::Float(v) if v > 0.0 && v < 100.0));
+    assert!(matches!(lens.get(share).expect("property"), Value::Float(v) if v > 0.0 && v < 100.0));
 }
 
 #[test]
@@ -183,15 +181,13 @@ fn rtree_finds_the_commune_containing_lens() {
     let containing: Vec<_> = communes
         .query(&bbox)
         .filter(|(_, f)| f.wgs84.contains(&lens))
-        .map(|(_, f)| f.properties[code].clone())
+        .map(|(_, f)| f.get(code).expect("property").clone())
         .collect();
     assert_eq!(containing, vec![Value::String("62498".into())]);
     // The same answer by brute force over every commune.
-    let brute: Vec<_> = communes
-        .features
-        .iter()
+    let brute: Vec<_> = communes.features()
         .filter(|f| f.wgs84.contains(&lens))
-        .map(|f| f.properties[code].clone())
+        .map(|f| f.get(code).expect("property").clone())
         .collect();
     assert_eq!(containing, brute);
 }

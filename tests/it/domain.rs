@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use bourg::layer::{Layer, Value};
 use geo::Contains;
 
-use crate::support::{demo_layers, fixture, lambert93, read_csv, toml_path, LayerDir};
+use crate::support::{demo_data, demo_layers, fixture, lambert93, read_csv, toml_path, LayerDir};
 
 fn value(layer: &Layer, i: usize, name: &str) -> Value {
-    layer.features[i].properties[layer
+    layer.value(i, layer
         .property_index(name)
-        .unwrap_or_else(|| panic!("no {name}"))]
+        .unwrap_or_else(|| panic!("no {name}")))
     .clone()
 }
 
@@ -50,7 +50,7 @@ fn rpls_dir() -> LayerDir {
         "rpls_communes",
         &format!(
             "title = \"RPLS par commune\"\nsynthetic = true\n[source]\npath = {}\n[properties]\ncode = \"string\"\nnom = \"string\"\n[totals]\nlayer = \"rpls\"\nkey = \"DEPCOM\"\non = \"code\"\nsums = [\"logements\", \"vacants\", \"dpe_F\", \"dpe_G\"]\n[attribution]\nproducer = \"T\"\ndate = \"1\"\n",
-            toml_path(&demo_layers().join("data/communes_62_25_cog2025.geojson"))
+            toml_path(&demo_data().join("communes_62_25_cog2025.geojson"))
         ),
     );
     dir
@@ -71,7 +71,7 @@ fn dwellings_group_into_residences_with_counts() {
                 .push(r);
         }
     }
-    assert_eq!(rpls.features.len(), by_xy.len());
+    assert_eq!(rpls.len(), by_xy.len());
     assert_eq!(rpls.report.read as usize, rows.len());
     assert_eq!(rpls.report.empty.count, 1, "the row without coordinates");
     assert_eq!(rpls.report.grouped_rows as usize, rows.len() - 1);
@@ -81,12 +81,12 @@ fn dwellings_group_into_residences_with_counts() {
         "{:?}",
         rpls.report.invalid_values
     );
-    let total: i64 = (0..rpls.features.len())
+    let total: i64 = (0..rpls.len())
         .map(|i| int(rpls, i, "logements"))
         .sum();
     assert_eq!(total as usize, rows.len() - 1);
-    for (i, f) in rpls.features.iter().enumerate() {
-        let c = geo::CoordsIter::coords_iter(&f.wgs84)
+    for (i, f) in rpls.features().enumerate() {
+        let c = geo::CoordsIter::coords_iter(f.wgs84)
             .next()
             .expect("point");
         let key = by_xy
@@ -138,8 +138,8 @@ fn totals_per_commune_equal_the_file_and_report_merged_codes() {
         *expected.entry(r["DEPCOM"].clone()).or_default() += 1;
     }
     let code = communes.property_index("code").expect("code");
-    for (i, f) in communes.features.iter().enumerate() {
-        let Value::String(c) = &f.properties[code] else {
+    for (i, f) in communes.features().enumerate() {
+        let Value::String(c) = &f.get(code).expect("property") else {
             panic!()
         };
         match expected.get(&**c) {
@@ -185,7 +185,7 @@ fn demo_perimeters_hold_the_programme_towns() {
     let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
     let codes = |id: &str| -> BTreeSet<String> {
         let l = catalog.get(id).expect(id);
-        (0..l.features.len())
+        (0..l.len())
             .map(|i| match value(l, i, "code") {
                 Value::String(s) => s.to_string(),
                 v => panic!("{v:?}"),
@@ -193,7 +193,7 @@ fn demo_perimeters_hold_the_programme_towns() {
             .collect()
     };
     let listed = |file: &str| -> BTreeSet<String> {
-        let text = std::fs::read_to_string(demo_layers().join("data").join(file)).expect("read");
+        let text = std::fs::read_to_string(demo_data().join(file)).expect("read");
         let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         doc["features"]
             .as_array()
@@ -222,7 +222,7 @@ fn demo_perimeters_hold_the_programme_towns() {
     );
     // ORT status joined: Lens's convention is signed.
     let p = catalog.get("perimetres_acv").expect("acv");
-    let lens = (0..p.features.len())
+    let lens = (0..p.len())
         .find(|&i| value(p, i, "code") == Value::String("62498".into()))
         .expect("Lens");
     assert_eq!(value(p, lens, "ort_signee"), Value::String("Signée".into()));
@@ -231,12 +231,12 @@ fn demo_perimeters_hold_the_programme_towns() {
         Value::String("Lens - Liévin".into())
     );
     // QPV: one feature per commune with a QPV, every QPV code listed.
-    let qpv_rows = read_csv(&demo_layers().join("data/qpv2024_communes_62_25.csv"), ',');
+    let qpv_rows = read_csv(&demo_data().join("qpv2024_communes_62_25.csv"), ',');
     let communes_with_qpv: BTreeSet<String> =
         qpv_rows.iter().map(|r| r["insee_com"].clone()).collect();
     assert_eq!(codes("qpv"), communes_with_qpv);
     let q = catalog.get("qpv").expect("qpv");
-    let listed_codes: usize = (0..q.features.len())
+    let listed_codes: usize = (0..q.len())
         .map(|i| match value(q, i, "code_qp") {
             Value::String(s) => s.split(", ").count(),
             v => panic!("{v:?}"),
@@ -255,17 +255,17 @@ fn user_ort_perimeter_shapefile_in_lambert93_loads() {
     );
     let catalog = dir.load().expect("loads");
     let ort = catalog.get("ort_lens").expect("layer");
-    assert_eq!(ort.features.len(), 1);
+    assert_eq!(ort.len(), 1);
     assert_eq!(
         value(ort, 0, "nom"),
         Value::String("ORT Lens centre".into())
     );
     let (lon, lat) = lambert93::to_wgs84(686_948.0, 7_036_264.0);
     assert!(
-        ort.features[0].wgs84.contains(&geo::Point::new(lon, lat)),
+        ort.geometries.get(0).expect("geometry").contains(&geo::Point::new(lon, lat)),
         "holds Lens town hall"
     );
-    let corner = geo::CoordsIter::coords_iter(&ort.features[0].wgs84)
+    let corner = geo::CoordsIter::coords_iter(ort.geometries.get(0).expect("geometry"))
         .next()
         .expect("vertex");
     let (x, y) = lambert93::to_wgs84(686_000.0, 7_035_500.0);

@@ -5,10 +5,15 @@ use std::process::Command;
 
 use crate::support::{chain, fixture, toml_path, LayerDir};
 
-/// Runs `bourg check --layers layers` in `cwd` and returns (success, stderr).
+/// Runs `bourg check --layers layers` in `cwd` and returns (success, stdout, stderr).
 fn check_in(cwd: &Path) -> (bool, String, String) {
+    check_folder(cwd, "layers")
+}
+
+/// Runs `bourg check --layers <layers>` in `cwd` and returns (success, stdout, stderr).
+fn check_folder(cwd: &Path, layers: &str) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_bourg"))
-        .args(["check", "--layers", "layers"])
+        .args(["check", "--layers", layers])
         .current_dir(cwd)
         .env("BOURG_LOG", "off")
         .output()
@@ -99,7 +104,7 @@ fn unknown_key_names_file_and_key() {
 
 #[test]
 fn check_prints_counts_for_the_demo() {
-    let (ok, stdout, stderr) = check_in(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let (ok, stdout, stderr) = check_folder(Path::new(env!("CARGO_MANIFEST_DIR")), "layers/demo");
     assert!(ok, "{stderr}");
     let communes = stdout
         .lines()
@@ -107,7 +112,7 @@ fn check_prints_counts_for_the_demo() {
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(communes.contains(" 1450 "), "{communes}");
     assert!(
-        stdout.contains("join data/lovac_communes_62_25_2021.csv"),
+        stdout.contains("join ../data/lovac_communes_62_25_2021.csv"),
         "{stdout}"
     );
 }

@@ -42,7 +42,7 @@ fn fixtures_dir() -> LayerDir {
 
 fn string(layer: &Layer, feature: usize, property: &str) -> String {
     let i = layer.property_index(property).expect("property");
-    match &layer.features[feature].properties[i] {
+    match &layer.value(feature, i) {
         Value::String(s) => s.to_string(),
         other => panic!("{property} is {other:?}"),
     }
@@ -50,7 +50,7 @@ fn string(layer: &Layer, feature: usize, property: &str) -> String {
 
 fn value(layer: &Layer, feature: usize, property: &str) -> Value {
     let i = layer.property_index(property).expect("property");
-    layer.features[feature].properties[i].clone()
+    layer.value(feature, i).clone()
 }
 
 fn assert_close(actual: (f64, f64), expected: (f64, f64), what: &str) {
@@ -67,7 +67,7 @@ fn geojson_wgs84_counts_skips_and_repairs() {
     let layer = catalog.get("wgs84").expect("layer");
     let r = &layer.report;
     assert_eq!(r.read, 6);
-    assert_eq!(layer.features.len(), 4, "{r:#?}");
+    assert_eq!(layer.len(), 4, "{r:#?}");
     assert_eq!(r.empty.count, 1, "null geometry");
     assert_eq!(
         r.out_of_range.count, 1,
@@ -82,7 +82,7 @@ fn geojson_wgs84_counts_skips_and_repairs() {
         r.out_of_range
     );
     // The first feature keeps its exact coordinates (no reprojection error on WGS84 → WGS84).
-    let Geometry::Point(p) = &layer.features[0].wgs84 else {
+    let Geometry::Point(p) = layer.geometries.get(0).expect("geometry") else {
         panic!("not a point")
     };
     assert_close((p.x(), p.y()), (2.831938, 50.432211), "Lens");
@@ -116,12 +116,12 @@ fn geopackage_and_flatgeobuf_in_lambert93_match_an_independent_inverse() {
     ];
     for id in ["gpkg", "fgb"] {
         let layer = catalog.get(id).expect("layer");
-        assert_eq!(layer.features.len(), 3, "{id}");
+        assert_eq!(layer.len(), 3, "{id}");
         for (name, expected) in &source {
-            let i = (0..layer.features.len())
+            let i = (0..layer.len())
                 .find(|&i| string(layer, i, "nom") == *name)
                 .unwrap_or_else(|| panic!("{id}: no feature {name}"));
-            let coords: Vec<_> = layer.features[i].wgs84.coords_iter().collect();
+            let coords: Vec<_> = layer.geometries.get(i).expect("geometry").coords_iter().collect();
             assert_eq!(coords.len(), expected.len(), "{id} {name}");
             for (c, &(x, y)) in coords.iter().zip(expected) {
                 assert_close((c.x, c.y), lambert93::to_wgs84(x, y), id);
@@ -131,8 +131,12 @@ fn geopackage_and_flatgeobuf_in_lambert93_match_an_independent_inverse() {
         }
     }
     // The origin of Lambert-93 is 3° E, 46.5° N by definition.
-    let origin = catalog.get("gpkg").expect("layer").features[0]
-        .wgs84
+    let origin = catalog
+        .get("gpkg")
+        .expect("layer")
+        .geometries
+        .get(0)
+        .expect("geometry")
         .coords_iter()
         .next()
         .expect("coord");
@@ -145,7 +149,7 @@ fn rpls_csv_latin1_semicolons_lambert93() {
     let layer = catalog.get("rpls").expect("layer");
     let r = &layer.report;
     assert_eq!(r.read, 6);
-    assert_eq!(layer.features.len(), 4, "{r:#?}");
+    assert_eq!(layer.len(), 4, "{r:#?}");
     assert_eq!(r.empty.count, 1);
     assert_eq!(r.empty.examples, vec!["line 6: no coordinates".to_owned()]);
     assert_eq!(r.invalid.count, 1);
@@ -168,22 +172,9 @@ fn rpls_csv_latin1_semicolons_lambert93() {
         (927_800.0, 6_688_600.0),
         (686_950.0, 7_036_270.0),
     ];
-    for (feature, &(x, y)) in layer.features.iter().zip(&expected) {
+    for (feature, &(x, y)) in layer.features().zip(&expected) {
         let c = feature.wgs84.coords_iter().next().expect("coord");
         assert_close((c.x, c.y), lambert93::to_wgs84(x, y), "rpls");
-    }
-}
-
-#[test]
-fn mercator_copy_matches_wgs84() {
-    let catalog = fixtures_dir().load().expect("fixtures load");
-    for layer in catalog.layers() {
-        for f in &layer.features {
-            for (w, m) in f.wgs84.coords_iter().zip(f.mercator.coords_iter()) {
-                let back = bourg::mercator::to_wgs84(m);
-                assert!((back.x - w.x).abs() < 1e-9 && (back.y - w.y).abs() < 1e-9);
-            }
-        }
     }
 }
 
@@ -192,13 +183,13 @@ fn bounds_hold_every_feature() {
     let catalog = fixtures_dir().load().expect("fixtures load");
     for layer in catalog.layers() {
         let b = layer.bounds.expect("bounds");
-        for f in &layer.features {
+        for f in layer.features() {
             for c in f.wgs84.coords_iter() {
                 assert!(b.contains(c), "{}: {c:?} outside {b}", layer.id());
             }
         }
         // Every feature is found by a query over the layer's own bounds.
-        assert_eq!(layer.index.count(&b), layer.features.len());
+        assert_eq!(layer.index.count(&b), layer.len());
     }
 }
 
@@ -228,10 +219,10 @@ fn gzip_csv_loads_like_the_plain_file_and_a_cut_one_is_an_error() {
     let a = layer_of(&fixture("rpls_lambert93.csv")).expect("plain loads");
     let b = layer_of(&gz).expect("gzip loads");
     let (a, b) = (a.get("rpls").expect("layer"), b.get("rpls").expect("layer"));
-    assert_eq!(a.features.len(), 4);
-    assert_eq!(a.features.len(), b.features.len());
-    for (fa, fb) in a.features.iter().zip(&b.features) {
-        assert_eq!(fa.properties, fb.properties);
+    assert_eq!(a.len(), 4);
+    assert_eq!(a.len(), b.len());
+    for (fa, fb) in a.features().zip(b.features()) {
+        assert_eq!(fa.values().collect::<Vec<_>>(), fb.values().collect::<Vec<_>>());
         assert_eq!(fa.wgs84, fb.wgs84);
     }
     assert_eq!(string(b, 1, "LIBCOM"), "Liévin");

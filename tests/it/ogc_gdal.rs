@@ -73,7 +73,7 @@ async fn gdal_reads_every_collection_completely_with_paging() {
     let catalog = demo();
     let expected: Vec<(String, usize)> = catalog
         .layers()
-        .map(|l| (l.id().to_owned(), l.features.len()))
+        .map(|l| (l.id().to_owned(), l.len()))
         .collect();
     let addr = serve(catalog).await;
     for (id, count) in expected {
@@ -106,8 +106,7 @@ async fn gdal_bbox_over_lens_pages_to_number_matched() {
     let brute: usize = catalog
         .get("communes")
         .expect("communes")
-        .features
-        .iter()
+        .features()
         .filter(|f| f.wgs84.intersects(&rect))
         .count();
     let addr = serve(catalog).await;
@@ -141,7 +140,7 @@ async fn lambert93_pages_match_gdal_to_one_centimetre() {
     let catalog = demo();
     let totals: Vec<(String, usize)> = ["friches", "communes", "epci"]
         .iter()
-        .map(|id| (id.to_string(), catalog.get(id).expect(id).features.len()))
+        .map(|id| (id.to_string(), catalog.get(id).expect(id).len()))
         .collect();
     let addr = serve(catalog).await;
     let l93 = "http://www.opengis.net/def/crs/EPSG/0/2154";

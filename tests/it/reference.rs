@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use geo::{Contains, MultiPolygon, Point};
 use serde_json::{json, Value};
 
-use crate::support::{app, demo_layers, get_json, read_csv, read_text};
+use crate::support::{demo_data, app, demo_layers, get_json, read_csv, read_text};
 
 fn france(file: &str) -> std::path::PathBuf {
-    demo_layers().join("data/france").join(file)
+    demo_data().join("france").join(file)
 }
 
 #[test]

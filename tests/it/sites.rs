@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::Request;
 use serde_json::Value;
 
-use crate::support::{app, demo_layers, error_description, get_json, send};
+use crate::support::{demo_data, app, demo_layers, error_description, get_json, send};
 
 const COMPONENTS: [&str; 7] = [
     "vacancy",
@@ -296,7 +296,7 @@ async fn sites_as_a_tile_layer_match_the_ranked_list() {
 
 /// The programme communes, from the files: ACV and PVD lists, ORT conventions signed or under way.
 fn programme_codes() -> std::collections::HashSet<String> {
-    let data = demo_layers().join("data");
+    let data = demo_data();
     let mut codes = std::collections::HashSet::new();
     for file in ["acv_communes_62_25.geojson", "pvd_communes_62_25.geojson"] {
         let fc: geojson::FeatureCollection = std::fs::read_to_string(data.join(file))
@@ -346,7 +346,7 @@ async fn candidates_are_in_or_near_programme_communes_by_an_independent_distance
     }
     let programme = programme_codes();
     let fc: geojson::FeatureCollection =
-        std::fs::read_to_string(demo_layers().join("data/communes_62_25_cog2025.geojson"))
+        std::fs::read_to_string(demo_data().join("communes_62_25_cog2025.geojson"))
             .expect("read")
             .parse()
             .expect("GeoJSON");
@@ -406,7 +406,7 @@ async fn candidates_are_in_or_near_programme_communes_by_an_independent_distance
 async fn brownfield_size_comes_from_the_land_surface() {
     let app = demo_app();
     let surfaces: std::collections::HashMap<String, f64> = crate::support::read_csv(
-        &demo_layers().join("data/cartofriches_cnig_62_25_2024.csv"),
+        &demo_data().join("cartofriches_cnig_62_25_2024.csv"),
         ',',
     )
     .into_iter()

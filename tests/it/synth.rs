@@ -380,7 +380,8 @@ fn generated_files_load_through_the_layer_files() {
         std::fs::copy(d.out().join(file), data.join(file)).expect("test input");
         let text =
             std::fs::read_to_string(crate::support::demo_layers().join(format!("{toml}.toml")))
-                .expect("test input");
+                .expect("test input")
+                .replace("../data/synthetic/", "data/synthetic/");
         dir.write(toml, &text);
     }
     let catalog = dir.load().expect("synthetic layers load");
@@ -398,9 +399,9 @@ fn generated_files_load_through_the_layer_files() {
                 })
                 .collect();
             assert_eq!(layer.report.grouped_rows as usize, lines, "{id}");
-            assert_eq!(layer.features.len(), positions.len(), "{id}");
+            assert_eq!(layer.len(), positions.len(), "{id}");
         } else {
-            assert_eq!(layer.features.len(), lines, "{id}");
+            assert_eq!(layer.len(), lines, "{id}");
         }
         assert_eq!(layer.report.skipped(), 0, "{id}");
         assert!(

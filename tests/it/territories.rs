@@ -314,10 +314,10 @@ fn residences_carry_an_explained_fragility_score() {
     let catalog = catalog();
     let r = catalog.get("residences").expect("residences");
     let get = |i: usize, name: &str| {
-        r.features[i].properties[r.property_index(name).expect(name)].clone()
+        r.value(i, r.property_index(name).expect(name)).clone()
     };
     let by_size = |n: i64| {
-        (0..r.features.len())
+        (0..r.len())
             .find(|&i| get(i, "logements") == bourg::layer::Value::Int(n))
             .expect("residence")
     };
@@ -350,16 +350,16 @@ fn rtree_membership_equals_a_scan_by_code() {
     let depcom = rpls.property_index("DEPCOM").expect("DEPCOM");
     let code = communes.property_index("code").expect("code");
     let mut checked = 0;
-    for f in &communes.features {
-        let bourg::layer::Value::String(c) = &f.properties[code] else {
+    for f in communes.features() {
+        let bourg::layer::Value::String(c) = &f.get(code).expect("property") else {
             continue;
         };
         let t = bourg::analysis::resolve(&catalog, c).expect("commune");
         let mut found = t.members(rpls, "DEPCOM");
         found.sort_unstable();
-        let brute: Vec<u32> = (0..rpls.features.len() as u32)
+        let brute: Vec<u32> = (0..rpls.len() as u32)
             .filter(|&i| {
-                rpls.features[i as usize].properties[depcom]
+                rpls.value(i as usize, depcom)
                     == bourg::layer::Value::String(c.clone())
             })
             .collect();

@@ -429,7 +429,7 @@ fn reload_empties_the_cache_of_changed_layers_only() {
     // A broken reload keeps the layers in service.
     std::fs::write(&a, "{\"type\": \"FeatureCo").expect("write");
     assert!(state.reload().is_err());
-    assert_eq!(state.catalog().get("a").expect("a").features.len(), 1);
+    assert_eq!(state.catalog().get("a").expect("a").len(), 1);
 }
 
 fn shared_app() -> &'static Router {

@@ -11,7 +11,7 @@ use geo::{
 };
 use mvt_reader::feature::Value as MvtValue;
 
-use crate::support::demo_layers;
+use crate::support::{demo_data, demo_layers};
 
 const EXTENT: f64 = 4096.0;
 
@@ -60,8 +60,9 @@ fn brute_force(layer: &Layer, tile: TileCoord) -> BTreeMap<u64, f64> {
     let bx = buffered_box(layer.config.tiles.buffer);
     let box_polygon = bx.to_polygon();
     let mut out = BTreeMap::new();
-    for (id, f) in layer.features.iter().enumerate() {
-        let g: Geometry<f64> = f.mercator.map_coords(|c| t.apply(c));
+    for (id, f) in layer.features().enumerate() {
+        let g: Geometry<f64> =
+            bourg::mercator::geometry_from_wgs84(f.wgs84).map_coords(|c| t.apply(c));
         if !g.intersects(&bx) {
             continue;
         }
@@ -145,15 +146,15 @@ fn check_layer_tile(layer: &Layer, tile: TileCoord, bytes: &[u8], tolerance: f64
         }
         // Properties round-trip.
         let props = f.properties.clone().unwrap_or_default();
-        let source = &layer.features[id as usize];
-        for (p, v) in layer.schema.iter().zip(source.properties.iter()) {
+        let source = layer.feature(id as u32).expect("feature");
+        for (p, v) in layer.schema.iter().zip(source.values()) {
             match (v, props.get(&p.name)) {
                 (Value::Null, None) => {}
-                (Value::String(s), Some(MvtValue::String(t))) => assert_eq!(&**s, t),
-                (Value::Int(i), Some(MvtValue::UInt(u))) => assert_eq!(*i, *u as i64),
-                (Value::Int(i), Some(MvtValue::SInt(s) | MvtValue::Int(s))) => assert_eq!(i, s),
-                (Value::Float(x), Some(MvtValue::Double(y))) => assert_eq!(x, y),
-                (Value::Bool(b), Some(MvtValue::Bool(c))) => assert_eq!(b, c),
+                (Value::String(s), Some(MvtValue::String(t))) => assert_eq!(&*s, t),
+                (Value::Int(i), Some(MvtValue::UInt(u))) => assert_eq!(i, *u as i64),
+                (Value::Int(i), Some(MvtValue::SInt(s) | MvtValue::Int(s))) => assert_eq!(i, *s),
+                (Value::Float(x), Some(MvtValue::Double(y))) => assert_eq!(x, *y),
+                (Value::Bool(b), Some(MvtValue::Bool(c))) => assert_eq!(b, *c),
                 (v, other) => panic!("{}: {v:?} came back as {other:?}", p.name),
             }
         }
@@ -163,7 +164,7 @@ fn check_layer_tile(layer: &Layer, tile: TileCoord, bytes: &[u8], tolerance: f64
     let collapsible = (2.0 * tolerance).powi(2).max(4.0);
     for (id, area) in &expected {
         if !seen.contains(id) {
-            let g = &layer.features[*id as usize].mercator;
+            let g = layer.geometries.get(*id as usize).expect("geometry");
             let is_polygon = matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
             assert!(
                 is_polygon && *area < collapsible,
@@ -234,11 +235,10 @@ fn aggregated_counts_sum_to_the_true_count() {
         let decoded = decode(&bytes);
         let t = TileTransform::new(tile, 4096);
         // Brute force: points inside the tile proper, half-open like the cells.
-        let truth = friches
-            .features
-            .iter()
+        let truth = friches.features()
             .filter(|f| {
-                let p = t.apply(f.mercator.coords_iter().next().expect("point"));
+                let c = f.wgs84.coords_iter().next().expect("point");
+                let p = t.apply(bourg::mercator::from_wgs84(c));
                 (0.0..EXTENT).contains(&p.x) && (0.0..EXTENT).contains(&p.y)
             })
             .count() as i64;
@@ -332,8 +332,8 @@ fn every_demo_tile_from_z0_to_z16_is_under_budget() {
 fn over_budget_layers_are_generalised_not_truncated() {
     // A tiny budget forces every fallback; the tile keeps every feature or aggregates them all.
     let dir = crate::support::LayerDir::new();
-    let communes = demo_layers().join("data/communes_62_25_cog2025.geojson");
-    let friches = demo_layers().join("data/cartofriches_sites_62_25_2023.csv");
+    let communes = demo_data().join("communes_62_25_cog2025.geojson");
+    let friches = demo_data().join("cartofriches_sites_62_25_2023.csv");
     dir.write(
         "poly",
         &format!(
@@ -425,8 +425,10 @@ fn label_points_appear_once_per_zoom() {
         assert_eq!(*n, 1, "commune {id} labelled {n} times");
         let point = communes.label_points[*id as usize].expect("label point");
         let lonlat = bourg::mercator::to_wgs84(point);
-        assert!(communes.features[*id as usize]
-            .wgs84
+        assert!(communes
+            .geometries
+            .get(*id as usize)
+            .expect("geometry")
             .contains(&geo::Point::from(lonlat)));
     }
 }

@@ -6,7 +6,7 @@ use super::{CmpOp, Expr, GeomArg, Scalar};
 use crate::layer::{Feature, Value};
 
 /// Whether the feature is selected: the filter is true for it (unknown selects nothing).
-pub fn matches(expr: &Expr, feature: &Feature) -> bool {
+pub fn matches(expr: &Expr, feature: &Feature<'_>) -> bool {
     eval(expr, feature) == Some(true)
 }
 
@@ -17,18 +17,22 @@ enum Val<'a> {
     Bool(bool),
 }
 
-fn value<'a>(s: &'a Scalar, f: &'a Feature) -> Option<Val<'a>> {
+fn value<'a>(s: &'a Scalar, f: &Feature<'a>) -> Option<Val<'a>> {
     match s {
         Scalar::Str(t) => Some(Val::Text(t)),
         Scalar::Num(n) => Some(Val::Num(*n)),
         Scalar::Bool(b) => Some(Val::Bool(*b)),
-        Scalar::Property(i) => match f.properties.get(*i)? {
-            Value::Null => None,
-            Value::String(t) => Some(Val::Text(t)),
-            Value::Int(n) => Some(Val::Num(*n as f64)),
-            Value::Float(n) => Some(Val::Num(*n)),
-            Value::Bool(b) => Some(Val::Bool(*b)),
-        },
+        Scalar::Property(i) => {
+            if let Some(t) = f.text(*i) {
+                return Some(Val::Text(t));
+            }
+            match f.get(*i)? {
+                Value::Null | Value::String(_) => None,
+                Value::Int(n) => Some(Val::Num(n as f64)),
+                Value::Float(n) => Some(Val::Num(n)),
+                Value::Bool(b) => Some(Val::Bool(b)),
+            }
+        }
     }
 }
 
@@ -54,7 +58,7 @@ fn compare(a: &Val<'_>, op: CmpOp, b: &Val<'_>) -> Option<bool> {
     })
 }
 
-fn eval(e: &Expr, f: &Feature) -> Option<bool> {
+fn eval<'a>(e: &'a Expr, f: &Feature<'a>) -> Option<bool> {
     match e {
         Expr::Bool(b) => Some(*b),
         Expr::And(parts) => {
@@ -173,24 +177,27 @@ fn like(text: &str, pattern: &str) -> bool {
 mod tests {
     use super::*;
     use crate::config::PropType;
+    use crate::layer::table::{column_of, Table};
     use crate::layer::Property;
     use crate::ogc::cql2::parse;
+    use std::sync::Arc;
     use crate::ogc::crs::OgcCrs;
 
-    fn feature(nom: Option<&str>, pop: Option<i64>, lon: f64, lat: f64) -> Feature {
+    /// A one-feature geometry and table.
+    struct One(geo::Geometry<f64>, Table);
+
+    fn feature(nom: Option<&str>, pop: Option<i64>, lon: f64, lat: f64) -> One {
         let g = geo::Geometry::Point(geo::Point::new(lon, lat));
-        Feature {
-            mercator: crate::mercator::geometry_from_wgs84(&g),
-            wgs84: g,
-            properties: vec![
-                nom.map_or(Value::Null, |n| Value::String(n.into())),
-                pop.map_or(Value::Null, Value::Int),
-            ]
-            .into_boxed_slice(),
-        }
+        let mut table = Table::with_rows(1);
+        let nom = nom.map_or(Value::Null, |n| Value::String(n.into()));
+        table.push(Arc::new(column_of(PropType::String, [nom])));
+        let pop = pop.map_or(Value::Null, Value::Int);
+        table.push(Arc::new(column_of(PropType::Int, [pop])));
+        One(g, table)
     }
 
-    fn sel(filter: &str, f: &Feature) -> bool {
+    fn sel(filter: &str, one: &One) -> bool {
+        let f = Feature::new(0, &one.0, &one.1);
         let schema = vec![
             Property {
                 name: "nom".into(),
@@ -201,7 +208,7 @@ mod tests {
                 ty: PropType::Int,
             },
         ];
-        matches(&parse(filter, &schema, OgcCrs::Crs84).unwrap(), f)
+        matches(&parse(filter, &schema, OgcCrs::Crs84).unwrap(), &f)
     }
 
     #[test]

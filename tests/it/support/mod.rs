@@ -43,6 +43,12 @@ pub fn demo_layers() -> PathBuf {
     layers
 }
 
+/// The repository's `layers/data/` folder (demo files, national tables, generated synthetic
+/// files).
+pub fn demo_data() -> PathBuf {
+    demo_layers().join("../data")
+}
+
 /// A temporary folder of layer files.
 pub struct LayerDir {
     pub dir: tempfile::TempDir,

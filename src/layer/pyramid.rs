@@ -1,0 +1,167 @@
+//! Geometries generalised once per zoom band at load, as tippecanoe and geojson-vt do, so that a
+//! low-zoom tile of national polygons does not simplify every commune outline again.
+//!
+//! A band starts at an even zoom `b` and serves zooms `b` and `b + 1`; its geometries are the
+//! WGS84 ones projected to Web Mercator (metres) and simplified (Ramer–Douglas–Peucker) with the
+//! layer's tolerance measured at zoom `b + 1`, the finer of the two, so that the per-tile
+//! simplification that follows adds at most the same error again. From the layer's `max_zoom`
+//! on, tiles use the exact geometry. Points are never generalised here.
+
+use geo::{Geometry, Simplify};
+
+use crate::config::EXTENT;
+use crate::mercator;
+
+/// Zooms at which bands start.
+const BAND_STEP: u8 = 2;
+
+/// The generalised copies of a layer's line and polygon geometries.
+#[derive(Debug, Default)]
+pub struct Pyramid {
+    /// `bands[k]` serves zooms `2k` and `2k + 1`; one geometry per feature, `None` where the
+    /// feature collapsed at that scale.
+    bands: Vec<Vec<Option<Geometry<f64>>>>,
+    /// From this zoom on, the exact geometry.
+    max_zoom: u8,
+}
+
+impl Pyramid {
+    /// Generalises every geometry for the bands below `max_zoom`, with a tolerance in tile units.
+    ///
+    /// # Runtime
+    /// One projection and one simplification per vertex per band: about 0.5 s for the 35,000
+    /// simplified communes of France on one core.
+    pub fn build(geometries: &[Geometry<f64>], max_zoom: u8, tolerance: f64) -> Self {
+        let bands = (0..max_zoom)
+            .step_by(usize::from(BAND_STEP))
+            .map(|b| {
+                let metres = tolerance * tile_unit_metres(b + 1);
+                geometries
+                    .iter()
+                    .map(|g| simplified(&mercator::geometry_from_wgs84(g), metres))
+                    .collect()
+            })
+            .collect();
+        Self { bands, max_zoom }
+    }
+
+    /// The generalised Mercator geometry of feature `i` for zoom `z`: `None` when zoom `z` has no
+    /// band (use the exact geometry), `Some(None)` when the feature vanishes at that scale.
+    pub fn get(&self, i: usize, z: u8) -> Option<Option<&Geometry<f64>>> {
+        if z >= self.max_zoom {
+            return None;
+        }
+        let band = self.bands.get(usize::from(z / BAND_STEP))?;
+        Some(band.get(i).and_then(Option::as_ref))
+    }
+
+    /// Number of bands.
+    pub fn bands(&self) -> usize {
+        self.bands.len()
+    }
+
+    /// Vertices stored, all bands together.
+    pub fn vertices(&self) -> usize {
+        use geo::CoordsIter;
+        self.bands
+            .iter()
+            .flatten()
+            .flatten()
+            .map(|g| g.coords_count())
+            .sum()
+    }
+}
+
+/// The side of one tile unit at zoom `z`, in Web Mercator metres.
+
+fn tile_unit_metres(z: u8) -> f64 {
+    2.0 * mercator::HALF_WORLD / f64::from(1u32 << z.min(30)) / f64::from(EXTENT)
+}
+
+/// The geometry simplified with a tolerance in metres; `None` when nothing with an area or a
+/// length is left.
+fn simplified(g: &Geometry<f64>, metres: f64) -> Option<Geometry<f64>> {
+    use geo::BoundingRect;
+    if matches!(g, Geometry::Point(_) | Geometry::MultiPoint(_)) {
+        return Some(g.clone());
+    }
+    let r = g.bounding_rect()?;
+    if r.width() < metres && r.height() < metres {
+        // Smaller than the tolerance both ways: nothing would survive the tile grid.
+        return None;
+    }
+    let out = match g {
+        Geometry::Polygon(p) => {
+            let s = p.simplify(metres);
+            (s.exterior().0.len() >= 4).then(|| Geometry::Polygon(s))?
+        }
+        Geometry::MultiPolygon(mp) => {
+            let s = mp.simplify(metres);
+            let kept: Vec<_> = s
+                .0
+                .into_iter()
+                .filter(|p| p.exterior().0.len() >= 4)
+                .collect();
+            if kept.is_empty() {
+                return None;
+            }
+            Geometry::MultiPolygon(geo::MultiPolygon(kept))
+        }
+        Geometry::LineString(l) => Geometry::LineString(l.simplify(metres)),
+        Geometry::MultiLineString(ml) => Geometry::MultiLineString(ml.simplify(metres)),
+        other => other.clone(),
+    };
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Area, Coord, LineString, Polygon};
+
+    /// A circle of `n` vertices around (lon, lat), radius in degrees.
+    fn circle(lon: f64, lat: f64, r: f64, n: usize) -> Geometry<f64> {
+        let ring: Vec<Coord<f64>> = (0..=n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+                Coord {
+                    x: lon + r * a.cos(),
+                    y: lat + r * a.sin(),
+                }
+            })
+            .collect();
+        Geometry::Polygon(Polygon::new(LineString::from(ring), vec![]))
+    }
+
+    #[test]
+    fn bands_cut_vertices_at_low_zoom_and_keep_the_shape() {
+        let g = vec![circle(2.83, 50.43, 0.5, 2000)];
+        let pyramid = Pyramid::build(&g, 14, 4.0);
+        assert_eq!(pyramid.bands(), 7);
+        let exact = mercator::geometry_from_wgs84(&g[0]);
+        let exact_area = exact.unsigned_area();
+        let mut last = 0;
+        for z in [0u8, 4, 8, 12] {
+            let Some(Some(Geometry::Polygon(p))) = pyramid.get(0, z) else {
+                panic!("band of z{z}")
+            };
+            let n = p.exterior().0.len();
+            assert!(n >= last, "vertices grow with zoom: z{z} {n} < {last}");
+            last = n;
+            // The area moves by less than the tolerance band around the perimeter.
+            let perimeter = 2.0 * std::f64::consts::PI * 0.5 * 111_000.0 * 1.6;
+            let band = perimeter * 4.0 * tile_unit_metres(z + 1);
+            assert!((p.unsigned_area() - exact_area).abs() <= band, "z{z}");
+        }
+        assert!(last < 2000);
+        assert!(pyramid.get(0, 14).is_none(), "exact geometry from max_zoom");
+    }
+
+    #[test]
+    fn tiny_polygons_vanish_at_low_zoom_only() {
+        let g = vec![circle(2.83, 50.43, 0.0001, 8)];
+        let pyramid = Pyramid::build(&g, 14, 4.0);
+        assert_eq!(pyramid.get(0, 0), Some(None));
+        assert!(matches!(pyramid.get(0, 12), Some(Some(_))));
+    }
+}
