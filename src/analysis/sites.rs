@@ -137,7 +137,9 @@ fn metres_to_programme(
     communes
         .query(&around(c, NEAR_M))
         .filter(|(_, f)| programme.contains(&text(communes, f, "code")))
-        .map(|(_, f)| Euclidean.distance(&p, &crate::mercator::geometry_from_wgs84(f.wgs84)) * scale)
+        .map(|(_, f)| {
+            Euclidean.distance(&p, &crate::mercator::geometry_from_wgs84(f.wgs84)) * scale
+        })
         .filter(|d| *d <= NEAR_M)
         .min_by(f64::total_cmp)
 }

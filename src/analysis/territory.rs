@@ -245,7 +245,11 @@ impl Territory {
                 .map(|(id, _)| id)
                 .collect(),
             None if self.polygon.is_some() => Vec::new(),
-            None => layer.features().filter(|f| holds(*f)).map(|f| f.id).collect(),
+            None => layer
+                .features()
+                .filter(|f| holds(*f))
+                .map(|f| f.id)
+                .collect(),
         }
     }
 

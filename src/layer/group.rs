@@ -74,13 +74,9 @@ impl Grouper {
     }
 
     /// Number of groups.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Whether there is no group.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 
     fn make_key(&mut self, values: &[&str]) {
@@ -124,7 +120,8 @@ impl Grouper {
         self.index.insert(key.clone(), g);
         self.keys.push(key);
         self.counts.extend(std::iter::repeat_n(0, self.ints));
-        self.flags.extend(std::iter::repeat_n(false, self.any.len()));
+        self.flags
+            .extend(std::iter::repeat_n(false, self.any.len()));
         g
     }
 

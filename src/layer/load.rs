@@ -38,13 +38,46 @@ pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
 /// # Errors
 /// As [`load_layer`], and when `base` is missing or lacks the summed properties.
 pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Layer, LoadError> {
+    load(config, base, Reading::Fast)
+}
+
+/// How delimited text with coordinate columns is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// With the parallel reader of [`super::csv`] when it applies.
+    Fast,
+    /// With the parallel reader on this many threads when it applies (for tests).
+    FastWith(usize),
+    /// With GDAL's CSV driver always (what the fast reader is tested against).
+    Gdal,
+}
+
+/// Loads one layer, reading delimited text as asked.
+///
+/// # Errors
+/// As [`load_layer_with`].
+pub fn load(
+    config: &LayerConfig,
+    base: Option<&Layer>,
+    reading: Reading,
+) -> Result<Layer, LoadError> {
     let started = Instant::now();
     let source_error = |kind| LoadError::new(config, "source", &config.source.path_written, kind);
+    let workers = match reading {
+        Reading::Fast => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        Reading::FastWith(n) => n,
+        Reading::Gdal => 0,
+    };
+    let read = if workers > 0 && super::csv::applies(config) {
+        super::csv::read(config, workers)
+    } else {
+        read_features(config)
+    };
     let Read {
         geometries,
         mut table,
         mut report,
-    } = read_features(config).map_err(source_error)?;
+    } = read.map_err(source_error)?;
     let mut geometries = Geometries::new(geometries);
     let mut schema: Vec<Property> = config
         .properties
@@ -398,7 +431,7 @@ fn is_point_family(g: &GdalGeometry) -> bool {
     )
 }
 
-fn in_range(c: Coord<f64>) -> bool {
+pub(super) fn in_range(c: Coord<f64>) -> bool {
     c.x.is_finite()
         && c.y.is_finite()
         && (-180.0..=180.0).contains(&c.x)

@@ -6,6 +6,7 @@
 //! source file and configuration do not change. Layers that are views of the same source share
 //! one copy of its geometries and columns.
 
+mod csv;
 mod group;
 mod join;
 mod load;
@@ -23,9 +24,9 @@ use geo::Geometry;
 use serde::Serialize;
 
 pub use join::JoinReport;
-pub use load::{load_layer, load_layer_with};
-pub use source::{check_gzip, field_text, GdalMessage, SourceError};
+pub use load::{load, load_layer, load_layer_with, Reading};
 pub use pyramid::Pyramid;
+pub use source::{check_gzip, field_text, GdalMessage, SourceError};
 pub use table::{Column, Table};
 pub use value::{parse_float, Value};
 

@@ -97,11 +97,10 @@ fn simplified(g: &Geometry<f64>, metres: f64) -> Option<Geometry<f64>> {
         }
         Geometry::MultiPolygon(mp) => {
             let s = mp.simplify(metres);
-            let kept: Vec<_> = s
-                .0
-                .into_iter()
-                .filter(|p| p.exterior().0.len() >= 4)
-                .collect();
+            let kept: Vec<_> =
+                s.0.into_iter()
+                    .filter(|p| p.exterior().0.len() >= 4)
+                    .collect();
             if kept.is_empty() {
                 return None;
             }

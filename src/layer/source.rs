@@ -73,6 +73,9 @@ pub enum SourceError {
     /// A `[totals]` sum names a property that is not a number.
     #[error("property {name:?} of layer {layer:?} is not a number")]
     NotNumeric { layer: String, name: String },
+    /// A reading thread stopped without an answer.
+    #[error("could not be read: a reading thread failed")]
+    Worker,
     /// More features than a `u32` position can address.
     #[error("holds more than {} features", u32::MAX)]
     TooManyFeatures,
@@ -246,7 +249,7 @@ pub fn column_indexes<'a>(
         .collect()
 }
 
-fn abbreviate(names: &[String]) -> String {
+pub(super) fn abbreviate(names: &[String]) -> String {
     const SHOWN: usize = 25;
     let mut text = names
         .iter()

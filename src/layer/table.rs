@@ -324,10 +324,7 @@ impl Column {
             Column::Int(c) => c.values.bytes() + c.nulls.bytes(),
             Column::Float(v) => v.len() * 8,
             Column::Bool(v) => v.len(),
-            Column::Text(c) => {
-                c.codes.bytes()
-                    + c.dict.iter().map(|s| s.len() + 32).sum::<usize>()
-            }
+            Column::Text(c) => c.codes.bytes() + c.dict.iter().map(|s| s.len() + 32).sum::<usize>(),
         }
     }
 }
@@ -475,8 +472,9 @@ mod tests {
                     .prop_map(Value::Float),
             ]
             .boxed(),
-            PropType::Bool => prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool)]
-                .boxed(),
+            PropType::Bool => {
+                prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool)].boxed()
+            }
             PropType::String => prop_oneof![
                 Just(Value::Null),
                 "[a-c]{0,2}".prop_map(|s| Value::String(s.into())),

@@ -47,16 +47,17 @@ pub fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
             bbox_rects
                 .as_ref()
                 .is_none_or(|rects| rects.iter().any(|r| f.wgs84.intersects(r)))
-                && q.equals
-                    .iter()
-                    .all(|(i, v)| f.get(*i).as_ref() == Some(v))
+                && q.equals.iter().all(|(i, v)| f.get(*i).as_ref() == Some(v))
                 && q.filter.as_ref().is_none_or(|e| cql2::matches(e, &f))
         })
         .collect();
     if !q.sortby.is_empty() {
         ids.sort_by(|&a, &b| {
             for &(i, desc) in &q.sortby {
-                let (va, vb) = (layer.table.get(a as usize, i), layer.table.get(b as usize, i));
+                let (va, vb) = (
+                    layer.table.get(a as usize, i),
+                    layer.table.get(b as usize, i),
+                );
                 let o = compare(
                     va.as_ref().unwrap_or(&Value::Null),
                     vb.as_ref().unwrap_or(&Value::Null),
@@ -246,7 +247,11 @@ async fn get_item(
     }
     let base = base_url(&headers);
     let body = tokio::task::spawn_blocking(move || -> Result<Json, AppError> {
-        let mut g: Vec<Geometry<f64>> = layer.feature(index).map(|f| f.wgs84.clone()).into_iter().collect();
+        let mut g: Vec<Geometry<f64>> = layer
+            .feature(index)
+            .map(|f| f.wgs84.clone())
+            .into_iter()
+            .collect();
         to_output(&mut g, crs).map_err(|e| AppError::Internal(e.into()))?;
         let mut feature = geojson::feature(&layer, index, &g[0], None);
         let lid = layer.id();

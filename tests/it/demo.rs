@@ -4,7 +4,7 @@ use bourg::bbox::BboxWgs84;
 use bourg::layer::Value;
 use geo::{Contains, Point};
 
-use crate::support::{demo_data, app, demo_layers, get_json};
+use crate::support::{app, demo_data, demo_layers, get_json};
 
 /// Features of a GeoJSON file, counted with serde_json rather than GDAL.
 fn geojson_count(name: &str) -> usize {
@@ -21,8 +21,7 @@ fn csv_rows(name: &str) -> usize {
 
 /// Rows, distinct X;Y positions and Lens rows of the synthetic RPLS file, by plain splitting.
 fn rpls_file_counts() -> (usize, usize, usize) {
-    let text =
-        std::fs::read_to_string(demo_data().join("synthetic/rpls.csv")).expect("rpls");
+    let text = std::fs::read_to_string(demo_data().join("synthetic/rpls.csv")).expect("rpls");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split(';').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
@@ -152,10 +151,7 @@ fn lovac_join_accounts_for_every_row() {
         join.rows as usize,
         csv_rows("lovac_communes_62_25_2021.csv")
     );
-    assert_eq!(
-        join.matched + join.unmatched_features,
-        lovac.len() as u64
-    );
+    assert_eq!(join.matched + join.unmatched_features, lovac.len() as u64);
     assert_eq!(
         join.matched + join.unmatched_rows + join.empty_keys + join.duplicate_keys.count,
         join.rows
@@ -165,7 +161,8 @@ fn lovac_join_accounts_for_every_row() {
     let share = lovac
         .property_index("pct_vacants_plus_2ans_pp")
         .expect("share");
-    let lens = lovac.features()
+    let lens = lovac
+        .features()
         .find(|f| f.get(code).expect("property") == Value::String("62498".into()))
         .expect("Lens");
     assert!(matches!(lens.get(share).expect("property"), Value::Float(v) if v > 0.0 && v < 100.0));
@@ -185,7 +182,8 @@ fn rtree_finds_the_commune_containing_lens() {
         .collect();
     assert_eq!(containing, vec![Value::String("62498".into())]);
     // The same answer by brute force over every commune.
-    let brute: Vec<_> = communes.features()
+    let brute: Vec<_> = communes
+        .features()
         .filter(|f| f.wgs84.contains(&lens))
         .map(|f| f.get(code).expect("property").clone())
         .collect();

@@ -10,10 +10,14 @@ use geo::Contains;
 use crate::support::{demo_data, demo_layers, fixture, lambert93, read_csv, toml_path, LayerDir};
 
 fn value(layer: &Layer, i: usize, name: &str) -> Value {
-    layer.value(i, layer
-        .property_index(name)
-        .unwrap_or_else(|| panic!("no {name}")))
-    .clone()
+    layer
+        .value(
+            i,
+            layer
+                .property_index(name)
+                .unwrap_or_else(|| panic!("no {name}")),
+        )
+        .clone()
 }
 
 fn int(layer: &Layer, i: usize, name: &str) -> i64 {
@@ -81,14 +85,10 @@ fn dwellings_group_into_residences_with_counts() {
         "{:?}",
         rpls.report.invalid_values
     );
-    let total: i64 = (0..rpls.len())
-        .map(|i| int(rpls, i, "logements"))
-        .sum();
+    let total: i64 = (0..rpls.len()).map(|i| int(rpls, i, "logements")).sum();
     assert_eq!(total as usize, rows.len() - 1);
     for (i, f) in rpls.features().enumerate() {
-        let c = geo::CoordsIter::coords_iter(f.wgs84)
-            .next()
-            .expect("point");
+        let c = geo::CoordsIter::coords_iter(f.wgs84).next().expect("point");
         let key = by_xy
             .keys()
             .find(|(x, y)| {
@@ -262,7 +262,10 @@ fn user_ort_perimeter_shapefile_in_lambert93_loads() {
     );
     let (lon, lat) = lambert93::to_wgs84(686_948.0, 7_036_264.0);
     assert!(
-        ort.geometries.get(0).expect("geometry").contains(&geo::Point::new(lon, lat)),
+        ort.geometries
+            .get(0)
+            .expect("geometry")
+            .contains(&geo::Point::new(lon, lat)),
         "holds Lens town hall"
     );
     let corner = geo::CoordsIter::coords_iter(ort.geometries.get(0).expect("geometry"))

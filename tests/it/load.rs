@@ -121,7 +121,12 @@ fn geopackage_and_flatgeobuf_in_lambert93_match_an_independent_inverse() {
             let i = (0..layer.len())
                 .find(|&i| string(layer, i, "nom") == *name)
                 .unwrap_or_else(|| panic!("{id}: no feature {name}"));
-            let coords: Vec<_> = layer.geometries.get(i).expect("geometry").coords_iter().collect();
+            let coords: Vec<_> = layer
+                .geometries
+                .get(i)
+                .expect("geometry")
+                .coords_iter()
+                .collect();
             assert_eq!(coords.len(), expected.len(), "{id} {name}");
             for (c, &(x, y)) in coords.iter().zip(expected) {
                 assert_close((c.x, c.y), lambert93::to_wgs84(x, y), id);
@@ -222,7 +227,10 @@ fn gzip_csv_loads_like_the_plain_file_and_a_cut_one_is_an_error() {
     assert_eq!(a.len(), 4);
     assert_eq!(a.len(), b.len());
     for (fa, fb) in a.features().zip(b.features()) {
-        assert_eq!(fa.values().collect::<Vec<_>>(), fb.values().collect::<Vec<_>>());
+        assert_eq!(
+            fa.values().collect::<Vec<_>>(),
+            fb.values().collect::<Vec<_>>()
+        );
         assert_eq!(fa.wgs84, fb.wgs84);
     }
     assert_eq!(string(b, 1, "LIBCOM"), "Liévin");

@@ -32,7 +32,8 @@ fn brute(
     keep: impl Fn(&bourg::layer::Feature, &bourg::layer::Layer) -> bool,
 ) -> Vec<u64> {
     let l = catalog.get(layer).expect("layer");
-    l.features().enumerate()
+    l.features()
+        .enumerate()
         .filter(|(_, f)| keep(f, l))
         .map(|(i, _)| i as u64)
         .collect()
@@ -197,10 +198,12 @@ async fn properties_equality_and_sortby() {
         });
         by_pop
             .iter()
-            .map(|&i| match prop(l, &l.feature(i as u32).expect("feature"), "pmun22") {
-                Value::Int(p) => p,
-                _ => 0,
-            })
+            .map(
+                |&i| match prop(l, &l.feature(i as u32).expect("feature"), "pmun22") {
+                    Value::Int(p) => p,
+                    _ => 0,
+                },
+            )
             .collect()
     };
     let app = app(catalog);
@@ -517,13 +520,15 @@ fn contains_check_is_consistent() {
     let catalog = demo();
     let communes = catalog.get("communes").expect("communes");
     let acv = catalog.get("acv").expect("acv");
-    let lens_point = acv.features()
+    let lens_point = acv
+        .features()
         .find(|f| prop(acv, f, "insee_com") == Value::String("62498".into()))
         .expect("Lens ACV");
     let geo::Geometry::Point(p) = lens_point.wgs84 else {
         panic!("point")
     };
-    let holder: Vec<_> = communes.features()
+    let holder: Vec<_> = communes
+        .features()
         .filter(|f| f.wgs84.contains(p))
         .map(|f| prop(communes, &f, "code"))
         .collect();

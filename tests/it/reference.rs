@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use geo::{Contains, MultiPolygon, Point};
 use serde_json::{json, Value};
 
-use crate::support::{demo_data, app, demo_layers, get_json, read_csv, read_text};
+use crate::support::{app, demo_data, demo_layers, get_json, read_csv, read_text};
 
 fn france(file: &str) -> std::path::PathBuf {
     demo_data().join("france").join(file)

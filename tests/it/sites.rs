@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::Request;
 use serde_json::Value;
 
-use crate::support::{demo_data, app, demo_layers, error_description, get_json, send};
+use crate::support::{app, demo_data, demo_layers, error_description, get_json, send};
 
 const COMPONENTS: [&str; 7] = [
     "vacancy",
@@ -405,18 +405,16 @@ async fn candidates_are_in_or_near_programme_communes_by_an_independent_distance
 #[tokio::test]
 async fn brownfield_size_comes_from_the_land_surface() {
     let app = demo_app();
-    let surfaces: std::collections::HashMap<String, f64> = crate::support::read_csv(
-        &demo_data().join("cartofriches_cnig_62_25_2024.csv"),
-        ',',
-    )
-    .into_iter()
-    .filter_map(|r| {
-        Some((
-            r["site_id"].clone(),
-            r["unite_fonciere_surface"].parse().ok()?,
-        ))
-    })
-    .collect();
+    let surfaces: std::collections::HashMap<String, f64> =
+        crate::support::read_csv(&demo_data().join("cartofriches_cnig_62_25_2024.csv"), ',')
+            .into_iter()
+            .filter_map(|r| {
+                Some((
+                    r["site_id"].clone(),
+                    r["unite_fonciere_surface"].parse().ok()?,
+                ))
+            })
+            .collect();
     let friches = sites(&app, "territory=62&kind=friche&limit=1000").await;
     assert!(friches.iter().all(|s| s["kind"] == "friche"));
     let mut with_surface = 0;

@@ -313,9 +313,7 @@ async fn bad_uploads_are_400s_that_say_why() {
 fn residences_carry_an_explained_fragility_score() {
     let catalog = catalog();
     let r = catalog.get("residences").expect("residences");
-    let get = |i: usize, name: &str| {
-        r.value(i, r.property_index(name).expect(name)).clone()
-    };
+    let get = |i: usize, name: &str| r.value(i, r.property_index(name).expect(name)).clone();
     let by_size = |n: i64| {
         (0..r.len())
             .find(|&i| get(i, "logements") == bourg::layer::Value::Int(n))
@@ -358,10 +356,7 @@ fn rtree_membership_equals_a_scan_by_code() {
         let mut found = t.members(rpls, "DEPCOM");
         found.sort_unstable();
         let brute: Vec<u32> = (0..rpls.len() as u32)
-            .filter(|&i| {
-                rpls.value(i as usize, depcom)
-                    == bourg::layer::Value::String(c.clone())
-            })
+            .filter(|&i| rpls.value(i as usize, depcom) == bourg::layer::Value::String(c.clone()))
             .collect();
         assert_eq!(found, brute, "commune {c}");
         checked += usize::from(!brute.is_empty());

@@ -235,7 +235,8 @@ fn aggregated_counts_sum_to_the_true_count() {
         let decoded = decode(&bytes);
         let t = TileTransform::new(tile, 4096);
         // Brute force: points inside the tile proper, half-open like the cells.
-        let truth = friches.features()
+        let truth = friches
+            .features()
             .filter(|f| {
                 let c = f.wgs84.coords_iter().next().expect("point");
                 let p = t.apply(bourg::mercator::from_wgs84(c));

@@ -180,8 +180,8 @@ mod tests {
     use crate::layer::table::{column_of, Table};
     use crate::layer::Property;
     use crate::ogc::cql2::parse;
-    use std::sync::Arc;
     use crate::ogc::crs::OgcCrs;
+    use std::sync::Arc;
 
     /// A one-feature geometry and table.
     struct One(geo::Geometry<f64>, Table);
