@@ -55,8 +55,11 @@ fn national_points(dir: &Path) {
 }
 
 fn bench_demo_tiles(c: &mut Criterion) {
-    let catalog =
-        Catalog::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/layers/demo"))).expect("demo");
+    let catalog = Catalog::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/layers/demo"
+    )))
+    .expect("demo");
     let communes = catalog.get("communes").expect("communes").as_ref();
     let all: Vec<&bourg::layer::Layer> = catalog.layers().map(|l| l.as_ref()).collect();
     let lens14 = TileCoord::containing(2.8319, 50.4322, 14);

@@ -5,12 +5,15 @@
 //! | component | property | 0 | 1 |
 //! |---|---|---|---|
 //! | vacancy | `frag_vacance` | no vacant dwelling | ≥ 10 % of the dwellings vacant (`vacants / logements`) |
-//! | energy | `frag_dpe` | no F or G label | every dwelling F or G (`(dpe_F + dpe_G) / logements`) |
+//! | energy | `frag_dpe` | no F or G label | every labelled dwelling F or G (`(dpe_F + dpe_G) / (logements − dpe_inconnu)`) |
 //! | age | `frag_age` | built ≤ 15 years ago | built ≥ 65 years ago (linear between) |
-//! | QPV | `frag_qpv` | outside | in a quartier prioritaire (`en_qpv`) |
+//! | QPV | `frag_qpv` | outside | in a quartier prioritaire (`en_qpv` true, or a positive count) |
 //!
-//! `fragilite = 100 × (0.35 vacancy + 0.30 energy + 0.20 age + 0.15 QPV)`. A missing input counts
-//! 0 for its component. The reference year is [`REFERENCE_YEAR`].
+//! `fragilite = 100 × (0.35 vacancy + 0.30 energy + 0.20 age + 0.15 QPV)`. A component whose
+//! input is unknown — a property the layer lacks (the real RPLS files have no occupancy, hence
+//! no `vacants`), a null value, no labelled dwelling — is null, never 0, and the score is the
+//! weighted mean of the known components (weights renormalised to sum to 1); with none known
+//! it is null. The reference year is [`REFERENCE_YEAR`].
 
 use crate::config::PropType;
 use crate::layer::table::ColumnBuilder;
@@ -29,35 +32,38 @@ pub const PROPERTIES: [&str; 5] = [
     "frag_qpv",
 ];
 
-/// The four components of one residence, each in 0..=1.
+/// The four components of one residence, each in 0..=1, `None` when its input is unknown.
+/// `dpe` is (dwellings labelled F or G, dwellings with a known label).
 pub fn components(
     dwellings: f64,
-    vacant: f64,
-    dpe_fg: f64,
+    vacant: Option<f64>,
+    dpe: Option<(f64, f64)>,
     year: Option<f64>,
-    in_qpv: bool,
-) -> [f64; 4] {
-    let share = |part: f64| {
-        if dwellings > 0.0 {
-            part / dwellings
-        } else {
-            0.0
-        }
-    };
+    in_qpv: Option<bool>,
+) -> [Option<f64>; 4] {
+    let share = |part: f64, whole: f64| (whole > 0.0).then(|| part / whole);
     [
-        (share(vacant) / 0.10).clamp(0.0, 1.0),
-        share(dpe_fg).clamp(0.0, 1.0),
-        year.map_or(0.0, |y| {
-            ((REFERENCE_YEAR - y - 15.0) / 50.0).clamp(0.0, 1.0)
-        }),
-        if in_qpv { 1.0 } else { 0.0 },
+        vacant
+            .and_then(|v| share(v, dwellings))
+            .map(|s| (s / 0.10).clamp(0.0, 1.0)),
+        dpe.and_then(|(fg, labelled)| share(fg, labelled))
+            .map(|s| s.clamp(0.0, 1.0)),
+        year.map(|y| ((REFERENCE_YEAR - y - 15.0) / 50.0).clamp(0.0, 1.0)),
+        in_qpv.map(|q| if q { 1.0 } else { 0.0 }),
     ]
 }
 
-/// The score of some components, 0..=100, one decimal.
-pub fn score(c: &[f64; 4]) -> f64 {
-    let s: f64 = c.iter().zip(WEIGHTS).map(|(c, w)| c * w).sum();
-    (1000.0 * s).round() / 10.0
+/// The score of some components, 0..=100, one decimal: the weighted mean of the known ones,
+/// `None` when none is known.
+pub fn score(c: &[Option<f64>; 4]) -> Option<f64> {
+    let (mut sum, mut weight) = (0.0, 0.0);
+    for (c, w) in c.iter().zip(WEIGHTS) {
+        if let Some(c) = c {
+            sum += c * w;
+            weight += w;
+        }
+    }
+    (weight > 0.0).then(|| (1000.0 * sum / weight).round() / 10.0)
 }
 
 fn round2(v: f64) -> f64 {
@@ -65,34 +71,40 @@ fn round2(v: f64) -> f64 {
 }
 
 /// Adds the score and its components to every feature of a residences layer that has the inputs
-/// (`logements`); a layer without them is left as it is.
+/// (`logements`); a layer without them is left as it is. Unknown values are null.
 pub fn enrich(layer: &mut Layer) {
     let index = |name: &str| layer.property_index(name);
     let Some(dwellings) = index("logements") else {
         return;
     };
-    let (vacant, f, g, year, qpv) = (
+    let (vacant, f, g, unknown, year, qpv) = (
         index("vacants"),
         index("dpe_F"),
         index("dpe_G"),
+        index("dpe_inconnu"),
         index("CONSTRUCT"),
         index("en_qpv"),
     );
     let mut columns: Vec<ColumnBuilder> = (0..PROPERTIES.len())
         .map(|_| ColumnBuilder::new(PropType::Float))
         .collect();
+    let float = |v: Option<f64>| v.map_or(Value::Null, Value::Float);
     for feature in layer.features() {
         let num = |i: Option<usize>| i.and_then(|i| feature.number(i));
-        let c = components(
-            num(Some(dwellings)).unwrap_or(0.0),
-            num(vacant).unwrap_or(0.0),
-            num(f).unwrap_or(0.0) + num(g).unwrap_or(0.0),
-            num(year),
-            matches!(qpv.and_then(|i| feature.get(i)), Some(Value::Bool(true))),
-        );
-        columns[0].push(Value::Float(score(&c)));
+        let n = num(Some(dwellings)).unwrap_or(0.0);
+        let dpe = match (num(f), num(g)) {
+            (Some(f), Some(g)) => Some((f + g, n - num(unknown).unwrap_or(0.0))),
+            _ => None,
+        };
+        let in_qpv = match qpv.and_then(|i| feature.get(i)) {
+            Some(Value::Bool(b)) => Some(b),
+            Some(Value::Int(count)) => Some(count > 0),
+            _ => None,
+        };
+        let c = components(n, num(vacant), dpe, num(year), in_qpv);
+        columns[0].push(float(score(&c)));
         for (b, v) in columns[1..].iter_mut().zip(c) {
-            b.push(Value::Float(round2(v)));
+            b.push(float(v.map(round2)));
         }
     }
     for b in columns {
@@ -112,23 +124,49 @@ mod tests {
     #[test]
     fn known_scores() {
         // 10 dwellings, 1 vacant (10 % → 1), 5 F/G (0.5), built 1966 (60 years → 0.9), in a QPV.
-        let c = components(10.0, 1.0, 5.0, Some(1966.0), true);
-        assert_eq!(c, [1.0, 0.5, 0.9, 1.0]);
-        assert_eq!(score(&c), 83.0);
-        assert_eq!(score(&components(10.0, 0.0, 0.0, Some(2020.0), false)), 0.0);
-        assert_eq!(score(&components(4.0, 4.0, 4.0, Some(1900.0), true)), 100.0);
-        assert_eq!(score(&components(0.0, 0.0, 0.0, None, false)), 0.0);
+        let c = components(10.0, Some(1.0), Some((5.0, 10.0)), Some(1966.0), Some(true));
+        assert_eq!(c, [Some(1.0), Some(0.5), Some(0.9), Some(1.0)]);
+        assert_eq!(score(&c), Some(83.0));
+        let none = components(
+            10.0,
+            Some(0.0),
+            Some((0.0, 10.0)),
+            Some(2020.0),
+            Some(false),
+        );
+        assert_eq!(score(&none), Some(0.0));
+        let all = components(4.0, Some(4.0), Some((4.0, 4.0)), Some(1900.0), Some(true));
+        assert_eq!(score(&all), Some(100.0));
+    }
+
+    #[test]
+    fn unknown_inputs_are_null_not_zero() {
+        // No occupancy (a real RPLS file): the vacancy component is unknown and the score is
+        // the mean of the other three, weighted 0.30, 0.20, 0.15:
+        // 100 × (0.30 × 0.5 + 0.20 × 0.9 + 0.15 × 1) / 0.65 = 73.8.
+        let c = components(10.0, None, Some((5.0, 10.0)), Some(1966.0), Some(true));
+        assert_eq!(c, [None, Some(0.5), Some(0.9), Some(1.0)]);
+        assert_eq!(score(&c), Some(73.8));
+        // No labelled dwelling: the energy component is unknown, not 0.
+        assert_eq!(
+            components(3.0, Some(0.0), Some((0.0, 0.0)), None, None)[1],
+            None
+        );
+        assert_eq!(score(&components(3.0, None, None, None, None)), None);
     }
 
     proptest! {
         /// More vacancy, more F/G, an older building or a QPV never lowers the score.
         #[test]
         fn monotonic_in_each_input(n in 1.0f64..200.0, v in 0.0f64..1.0, d in 0.0f64..1.0, y in 1850.0f64..2026.0, q: bool, bump in 0.0f64..1.0) {
-            let base = score(&components(n, v * n, d * n, Some(y), q));
-            prop_assert!(score(&components(n, (v + bump).min(1.0) * n, d * n, Some(y), q)) >= base);
-            prop_assert!(score(&components(n, v * n, (d + bump).min(1.0) * n, Some(y), q)) >= base);
-            prop_assert!(score(&components(n, v * n, d * n, Some(y - 100.0 * bump), q)) >= base);
-            prop_assert!(score(&components(n, v * n, d * n, Some(y), true)) >= base);
+            let s = |v: f64, d: f64, y: f64, q: bool| {
+                score(&components(n, Some(v * n), Some((d * n, n)), Some(y), Some(q))).unwrap_or(-1.0)
+            };
+            let base = s(v, d, y, q);
+            prop_assert!(s((v + bump).min(1.0), d, y, q) >= base);
+            prop_assert!(s(v, (d + bump).min(1.0), y, q) >= base);
+            prop_assert!(s(v, d, y - 100.0 * bump, q) >= base);
+            prop_assert!(s(v, d, y, true) >= base);
             prop_assert!((0.0..=100.0).contains(&base));
         }
     }

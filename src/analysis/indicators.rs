@@ -3,9 +3,12 @@
 //! dwellings in QPV, private long-term vacancy (LOVAC), brownfields, zonage A/B/C, programme.
 //!
 //! Property names by role: communes `code, nom, pmun22`; residences `DEPCOM, logements, vacants,
-//! dpe_F, dpe_G, CONSTRUCT, en_qpv`; lovac `code, nb_log_pp, pct_vacants_plus_2ans_pp`; friches
-//! `insee_com, unite_fonciere_surface` (m², optional); zonage `code, zonage_abc`; perimeters `code`;
-//! ort `insee_com, signee`; qpv `code, n_qp_in_commune`.
+//! dpe_F, dpe_G, CONSTRUCT, en_qpv` (a flag, or the number of dwellings in a QPV), optionally
+//! `dpe_inconnu` (dwellings without a DPE label, left out of the F/G share); lovac `code,
+//! nb_log_pp, pct_vacants_plus_2ans_pp`; friches `insee_com, unite_fonciere_surface` (m²,
+//! optional); zonage `code, zonage_abc`; perimeters `code`; ort `insee_com, signee`; qpv `code,
+//! n_qp_in_commune`. An indicator whose property the layer lacks (the real RPLS files have no
+//! occupancy, so no `vacants`) is null — "non disponible" — never 0.
 
 use serde::Serialize;
 use serde_json::{json, Value as Json};
@@ -65,6 +68,17 @@ pub(super) fn number<'a>(
     layer.property_index(name).and_then(|i| f.number(i))
 }
 
+/// The dwellings of a residence in a QPV: all of them when `en_qpv` is a flag (`[group.any]`),
+/// the count when it is one (`[group.count_if]` on the file's QPV code); `None` when unknown.
+pub(super) fn qpv_dwellings(layer: &Layer, f: crate::layer::Feature<'_>) -> Option<f64> {
+    match layer.property_index("en_qpv").and_then(|k| f.get(k))? {
+        Value::Bool(true) => number(layer, f, "logements"),
+        Value::Bool(false) => Some(0.0),
+        Value::Int(n) => Some(n as f64),
+        _ => None,
+    }
+}
+
 fn ratio(part: f64, whole: f64) -> Json {
     if whole > 0.0 {
         json!((1000.0 * part / whole).round() / 10.0)
@@ -115,18 +129,18 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
                 .filter_map(|f| number(r, f, name))
                 .sum()
         };
+        // A property the layer lacks (a real RPLS file has no occupancy) gives null, never 0.
+        let has = |name: &str| r.property_index(name).is_some();
         let dwellings = sum("logements");
-        let in_qpv: f64 = members
-            .iter()
-            .filter_map(|&i| r.feature(i))
-            .filter(|f| {
-                matches!(
-                    r.property_index("en_qpv").and_then(|k| f.get(k)),
-                    Some(Value::Bool(true))
-                )
-            })
-            .filter_map(|f| number(r, f, "logements"))
-            .sum();
+        let in_qpv = has("en_qpv").then(|| {
+            members
+                .iter()
+                .filter_map(|&i| r.feature(i))
+                .filter_map(|f| qpv_dwellings(r, f))
+                .sum::<f64>()
+        });
+        // DPE shares count the dwellings with a known label (`dpe_inconnu` when counted).
+        let labelled = dwellings - sum("dpe_inconnu");
         push(
             "social_dwellings",
             "Logements sociaux",
@@ -145,21 +159,29 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
             "social_vacancy",
             "Vacance du parc social",
             "%",
-            ratio(sum("vacants"), dwellings),
+            if has("vacants") {
+                ratio(sum("vacants"), dwellings)
+            } else {
+                Json::Null
+            },
             r,
         );
         push(
             "dpe_fg",
             "Logements sociaux en étiquette F ou G",
             "%",
-            ratio(sum("dpe_F") + sum("dpe_G"), dwellings),
+            if has("dpe_F") && has("dpe_G") {
+                ratio(sum("dpe_F") + sum("dpe_G"), labelled)
+            } else {
+                Json::Null
+            },
             r,
         );
         push(
             "qpv_dwellings",
             "Logements sociaux en QPV",
             "logements",
-            json!(in_qpv as i64),
+            in_qpv.map_or(Json::Null, |n| json!(n as i64)),
             r,
         );
         let mut years: Vec<(f64, f64)> = members

@@ -318,7 +318,11 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 continue;
             }
             let fragility = if kind == "residence" {
-                number(layer, f, "fragilite")
+                // A residence whose fragility is unknown is no candidate.
+                match super::indicators::number(layer, f, "fragilite") {
+                    Some(v) => v,
+                    None => continue,
+                }
             } else {
                 0.0
             };
@@ -378,13 +382,21 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                     number(layer, f, "NB_LOGVAC"),
                     number(layer, f, "DUREE_VACANCE")
                 ),
-                _ => format!(
-                    "Résidence {} {} {} — {}",
-                    text(layer, f, "NUMVOIE"),
-                    text(layer, f, "TYPVOIE"),
-                    text(layer, f, "NOMVOIE"),
-                    text(layer, f, "BAILLEUR")
-                ),
+                _ => {
+                    // The landlord: the synthetic files' `SYNTH_BAILLEUR` (real RPLS files do
+                    // not name it), or a `BAILLEUR` column of the landlord's own file.
+                    let landlord = [text(layer, f, "SYNTH_BAILLEUR"), text(layer, f, "BAILLEUR")]
+                        .into_iter()
+                        .find(|t| !t.is_empty())
+                        .map(|t| format!(" — {t}"))
+                        .unwrap_or_default();
+                    format!(
+                        "Résidence {} {} {}{landlord}",
+                        text(layer, f, "NUMVOIE"),
+                        text(layer, f, "TYPVOIE"),
+                        text(layer, f, "NOMVOIE"),
+                    )
+                }
             };
             sites.push(Site {
                 rank: 0,

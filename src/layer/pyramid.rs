@@ -73,7 +73,6 @@ impl Pyramid {
 }
 
 /// The side of one tile unit at zoom `z`, in Web Mercator metres.
-
 fn tile_unit_metres(z: u8) -> f64 {
     2.0 * mercator::HALF_WORLD / f64::from(1u32 << z.min(30)) / f64::from(EXTENT)
 }
@@ -93,7 +92,7 @@ fn simplified(g: &Geometry<f64>, metres: f64) -> Option<Geometry<f64>> {
     let out = match g {
         Geometry::Polygon(p) => {
             let s = p.simplify(metres);
-            (s.exterior().0.len() >= 4).then(|| Geometry::Polygon(s))?
+            (s.exterior().0.len() >= 4).then_some(Geometry::Polygon(s))?
         }
         Geometry::MultiPolygon(mp) => {
             let s = mp.simplify(metres);

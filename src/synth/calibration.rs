@@ -197,6 +197,8 @@ mod tests {
             code: code.into(),
             name: code.into(),
             dep: code[..2].into(),
+            reg: String::new(),
+            epci: String::new(),
             population,
             dens7,
             zonage: Some(Zonage::C),

@@ -87,6 +87,10 @@ pub struct Commune {
     pub name: String,
     /// Département code (`62`, `2A`).
     pub dep: String,
+    /// Region code (`32`), from the département table; empty when the table lacks it.
+    pub reg: String,
+    /// SIREN of the commune's EPCI (`246200364`); empty for the few communes in none.
+    pub epci: String,
     /// INSEE population municipale 2022.
     pub population: u32,
     /// INSEE 7-level density class, 1 (grands centres urbains) to 7 (rural très dispersé).

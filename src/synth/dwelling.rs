@@ -1,7 +1,8 @@
 //! The attributes of synthetic social buildings and dwellings, in RPLS codes: collective
-//! building sizes, construction and first-letting years, financing (`FINAN`), APL agreement
-//! (`CONV`), the landlord's right (`DROIT`), energy and greenhouse-gas classes (`DPEENERGIE`, `DPESERRE`), rooms, surface and
-//! occupancy at 1 January 2025.
+//! building sizes, construction and first-letting years, financing (`FINAN_CODE` and its
+//! `FINAN_LIBELLE`), APL agreement (`CONV`), the landlord's right (`DROIT_CODE`), energy and
+//! greenhouse-gas classes (`DPEENERGIE`, `DPESERRE`), rooms, surface and occupancy at 1 January
+//! 2025.
 //!
 //! Invariants: collective buildings hold [`COLLECTIVE_SIZE`] (8 to 150) dwellings;
 //! `LOCAT ≥ CONSTRUCT`, both ≤ [`LAST_YEAR`]; `NBPIECE` in 1..=6; `SURFHAB` ≥ 12 m²;
@@ -25,11 +26,21 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The RPLS `TYPECONST` code.
+    /// The RPLS `TYPECONST_CODE`.
     pub fn code(self) -> &'static str {
         match self {
             Kind::Collective => "C",
             Kind::Individual => "I",
+        }
+    }
+
+    /// Its `TYPECONST_LIBELLE`. The public files label the types "collectif…", "individuel…"
+    /// and "logement étudiant" (read by public code that loads the SDES file); the exact
+    /// wording of the first two is our assumption.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Collective => "collectif",
+            Kind::Individual => "individuel",
         }
     }
 }
@@ -71,15 +82,43 @@ pub fn first_letting_year(rng: &mut Rng, construct: i64) -> i64 {
     }
 }
 
-/// `FINAN`: the financing of the operation that first let the dwelling, from its era.
+/// `FINAN_CODE`: the financing of the operation that first let the dwelling, from its era:
+/// HBM before 1950; HLM/O, PLR/PSR, ILM, ILN to 1977; PLA ordinaire, PLA très social or
+/// another scheme to 1999; then PLUS, PLAI, PLS, PLI.
 pub fn financing(rng: &mut Rng, locat: i64) -> &'static str {
     let (codes, weights): (&[&'static str], &[f64]) = match locat {
         ..=1949 => (&["50"], &[1.0]),
         1950..=1977 => (&["52", "51", "53", "54"], &[0.70, 0.12, 0.12, 0.06]),
-        1978..=1999 => (&["55", "11", "49"], &[0.80, 0.08, 0.12]),
-        _ => (&["12", "10", "14", "16"], &[0.55, 0.27, 0.15, 0.03]),
+        1978..=1999 => (&["12", "11", "49"], &[0.80, 0.08, 0.12]),
+        _ => (&["13", "10", "14", "16"], &[0.55, 0.27, 0.15, 0.03]),
     };
     codes[rng.weighted(weights)]
+}
+
+/// The `FINAN_LIBELLE` of a `FINAN_CODE`, empty for a code we do not know.
+///
+/// Labels of 10, 11, 12, 13, 14, 16, 50, 52, 53 and 54 are those of the SDES file as public
+/// code matching them reads them; 17, 49, 51, 55 and 99 are our wording of the scheme their
+/// code stands for (see the README, "Fichiers RPLS réels").
+pub fn financing_label(code: &str) -> &'static str {
+    match code {
+        "10" => "PLA d\u{2019}intégration/LLTS dans les DOM",
+        "11" => "PLA Loyer Minoré / PLA Très Social / PLA Insertion",
+        "12" => "PLA ordinaire",
+        "13" => "PLUS/LLS dans les DOM",
+        "14" => "PLS/PPLS/PCLS/PLA CFF",
+        "16" => "PLI",
+        "17" => "PCL",
+        "49" => "Autre financement",
+        "50" => "HBM",
+        "51" => "PLR/PSR",
+        "52" => "HLM/O",
+        "53" => "ILM",
+        "54" => "ILN",
+        "55" => "Prêts spéciaux du CFF",
+        "99" => "Autre financement avant 1977",
+        _ => "",
+    }
 }
 
 /// `CONV`: 1 when the dwelling is under an APL agreement, 2 otherwise. Post-1977 schemes are
@@ -98,7 +137,7 @@ pub fn agreement(rng: &mut Rng, finan: &str) -> u8 {
     }
 }
 
-/// `DROIT`: 1 full ownership (95.5 %), 2 usufruct (only for lettings from 2005), 3 long lease
+/// `DROIT_CODE`: 1 full ownership (95.5 %), 2 usufruct (only for lettings from 2005), 3 long lease
 /// (bail emphytéotique), 4 rehabilitation lease, 5 building lease.
 pub fn right(rng: &mut Rng, locat: i64) -> u8 {
     let usufruct = if locat >= 2005 { 0.01 } else { 0.0 };
@@ -339,10 +378,16 @@ mod tests {
         let mut rng = Rng::seeded(2);
         assert_eq!(financing(&mut rng, 1930), "50");
         for _ in 0..1000 {
-            assert!(["12", "10", "14", "16"].contains(&financing(&mut rng, 2015)));
+            assert!(["13", "10", "14", "16"].contains(&financing(&mut rng, 2015)));
+            assert!(["12", "11", "49"].contains(&financing(&mut rng, 1990)));
             assert!(["52", "51", "53", "54"].contains(&financing(&mut rng, 1965)));
+            for year in [1930, 1965, 1990, 2015] {
+                assert!(!financing_label(financing(&mut rng, year)).is_empty());
+            }
         }
         assert_eq!(agreement(&mut rng, "16"), 2);
+        assert_eq!(financing_label("13"), "PLUS/LLS dans les DOM");
+        assert_eq!(financing_label("7"), "");
     }
 
     #[test]

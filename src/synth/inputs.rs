@@ -20,8 +20,10 @@ use crate::layer::GdalMessage;
 
 /// The input files, relative to the data folder (`layers/data` by default).
 pub mod files {
-    /// Simplified national commune polygons, COG 2025, with `pmun22` and `dens7`.
+    /// Simplified national commune polygons, COG 2025, with `epci`, `pmun22` and `dens7`.
     pub const NATIONAL_COMMUNES: &str = "france/communes_france_simplifiees_cog2025.geojson.gz";
+    /// Département polygons, COG 2025, with their `region`.
+    pub const DEPARTEMENTS: &str = "france/departements_france_cog2025.geojson.gz";
     /// Detailed commune polygons of the demo region (62, 25).
     pub const DEMO_COMMUNES: &str = "communes_62_25_cog2025.geojson";
     /// QPV 2024, one row per (commune, QPV).
@@ -118,6 +120,7 @@ pub fn load(data: &Path, scope: &Scope) -> Result<Inputs, SynthError> {
             .filter_map(|c| c.polygon.map(|p| (c.code, p)))
             .collect();
 
+    let regions = read_regions(&data.join(files::DEPARTEMENTS))?;
     let qpv = read_qpv(&data.join(files::QPV))?;
     let postcodes = read_postcodes(&data.join(files::POSTCODES))?;
     let lovac = read_lovac(&data.join(files::LOVAC))?;
@@ -142,9 +145,11 @@ pub fn load(data: &Path, scope: &Scope) -> Result<Inputs, SynthError> {
             postcodes: postcodes.get(&raw.code).cloned().unwrap_or_default(),
             lovac: lovac.get(&raw.code).copied().unwrap_or_default(),
             programme: programmes.get(&raw.code).copied(),
+            reg: regions.get(&raw.dep).cloned().unwrap_or_default(),
             code: raw.code,
             name: raw.name,
             dep: raw.dep,
+            epci: raw.epci,
             population: raw.population,
             dens7: raw.dens7,
         });
@@ -172,13 +177,14 @@ struct RawCommune {
     code: String,
     name: String,
     dep: String,
+    epci: String,
     population: u32,
     dens7: u8,
     polygon: Option<MultiPolygon<f64>>,
 }
 
-/// Reads a commune GeoJSON (`code`, `nom`, `dep`, `pmun22`, `dens7`), keeping the polygon of the
-/// communes whose département `with_polygon` accepts.
+/// Reads a commune GeoJSON (`code`, `nom`, `dep`, `epci`, `pmun22`, `dens7`), keeping the polygon
+/// of the communes whose département `with_polygon` accepts.
 fn read_communes(
     path: &Path,
     with_polygon: impl Fn(&str) -> bool,
@@ -188,8 +194,8 @@ fn read_communes(
         path: path.to_owned(),
         source: GdalMessage::from(&e),
     })?;
-    let columns = ["code", "nom", "dep", "pmun22", "dens7"];
-    let [code_i, nom_i, dep_i, pop_i, dens_i] = column_indexes(&layer, path, columns)?;
+    let columns = ["code", "nom", "dep", "epci", "pmun22", "dens7"];
+    let [code_i, nom_i, dep_i, epci_i, pop_i, dens_i] = column_indexes(&layer, path, columns)?;
     let mut out = Vec::new();
     for (n, feature) in layer.features().enumerate() {
         let text = |i| crate::layer::field_text(&feature, i);
@@ -215,6 +221,7 @@ fn read_communes(
         };
         out.push(RawCommune {
             name: text(nom_i),
+            epci: text(epci_i),
             code,
             dep,
             population,
@@ -242,6 +249,18 @@ fn multipolygon(
         Ok(_) => Err(bad_geometry("not a polygon".into())),
         Err(e) => Err(bad_geometry(crate::gdal_message(&e))),
     }
+}
+
+/// Region code by département code.
+fn read_regions(path: &Path) -> Result<HashMap<String, String>, SynthError> {
+    let mut out = HashMap::new();
+    read_table(path, ["dep", "region"], |_, [dep, region]| {
+        if let (Some(dep), Some(region)) = (dep, region) {
+            out.insert(dep, region);
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 fn read_qpv(path: &Path) -> Result<HashMap<String, Vec<String>>, SynthError> {

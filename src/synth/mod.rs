@@ -7,9 +7,10 @@
 //! describes a real dwelling**; every landlord name ends in "(synthétique)".
 //!
 //! # Outputs
-//! - [`RPLS_FILE`]: `;`-separated UTF-8, one row per dwelling, columns
-//!   `DEPCOM;LIBCOM;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;CODEPOSTAL;QPV;TYPECONST;NBPIECE;SURFHAB;`
-//!   `CONSTRUCT;LOCAT;FINAN;CONV;DPEENERGIE;DPESERRE;DROIT;X;Y;OCCUPATION;BAILLEUR`.
+//! - [`RPLS_FILE`]: `;`-separated UTF-8, one row per dwelling, in the 2025 DiDo layout of the
+//!   SDES file ([`DIDO_2025_COLUMNS`]): the official columns the generator fills, in their
+//!   order, then two columns the real file does not have, [`SYNTHETIC_COLUMNS`]
+//!   (`SYNTH_OCCUPATION`, `SYNTH_BAILLEUR`). Header: [`RPLS_HEADER`].
 //! - [`VACANCY_FILE`]: one row per building with long-term vacant private dwellings,
 //!   `DEPCOM;LIBCOM;X;Y;NB_LOGVAC;DUREE_VACANCE;ANNEE_CONSTRUCTION;TYPE_LOCAL`.
 //!
@@ -57,22 +58,26 @@
 //! B1 0.8, B2 1.3, C 1.6) × 1.3 before 1975 × 1.8 in F/G × 1.2 in a QPV; withdrawn (`vide`)
 //! 0.8 % × 2 before 1975 × 2.5 in F/G.
 //!
-//! Code tables. **These follow our understanding of the RPLS dictionary (and of public analyses
-//! of the file); they were not checked against the official SDES dictionary — check before
-//! relying on them.**
-//! - `TYPECONST`: `C` collective, `I` individual.
-//! - `FINAN`: `10` PLAI, `11` PLA très social / d'intégration (1990s), `12` PLUS, `14` PLS,
-//!   `16` PLI, `49` other financing after 1977, `50` HBM, `51` PLR/PSR, `52` HLM/O, `53` ILM,
-//!   `54` ILN, `55` PLA (1977–1999). Drawn from the first-letting year: before 1950 HBM;
-//!   1950–1977 HLM/O 70 %, PLR/PSR 12 %, ILM 12 %, ILN 6 %; 1978–1999 PLA 80 %, `11` 8 %,
-//!   `49` 12 %; from 2000 PLUS 55 %, PLAI 27 %, PLS 15 %, PLI 3 %.
+//! Code tables. **The codes and labels follow public code and analyses reading the SDES files
+//! (sources in the README, "Fichiers RPLS réels"); they were not checked against the official
+//! SDES dictionary — check before relying on them.**
+//! - `TYPECONST_CODE` / `TYPECONST_LIBELLE`: `C` collectif, `I` individuel (`E` logement
+//!   étudiant is not generated).
+//! - `FINAN_CODE` / `FINAN_LIBELLE` ([`dwelling::financing_label`]): `10` PLA d'intégration
+//!   (PLAI), `11` PLA loyer minoré / très social / insertion, `12` PLA ordinaire, `13` PLUS,
+//!   `14` PLS, `16` PLI, `49` other financing, `50` HBM, `51` PLR/PSR, `52` HLM/O, `53` ILM,
+//!   `54` ILN. Drawn from the first-letting year: before 1950 HBM; 1950–1977 HLM/O 70 %,
+//!   PLR/PSR 12 %, ILM 12 %, ILN 6 %; 1978–1999 PLA ordinaire 80 %, `11` 8 %, `49` 12 %; from
+//!   2000 PLUS 55 %, PLAI 27 %, PLS 15 %, PLI 3 %.
 //! - `CONV`: `1` under an APL agreement, `2` not (PLI never; pre-1977 stock 80 %; `49` 60 %;
 //!   other schemes 99 %).
-//! - `DROIT`: `1` full ownership, `2` usufruct, `3` bail emphytéotique, `4` bail à
+//! - `DROIT_CODE`: `1` full ownership, `2` usufruct, `3` bail emphytéotique, `4` bail à
 //!   réhabilitation, `5` bail à construction (95.5 / 1 / 2 / 1 / 0.5 %).
-//! - `OCCUPATION`: `occupe`, `vacant` (offered, not let), `vide` (not offered: works,
-//!   demolition, sale).
-//! - `QPV`: the QPV 2024 code (`QN06201M`) or empty.
+//! - `QPV_CODE`: `1` in a QPV, `2` outside; `PLG_QP24`: the QPV 2024 code (`QN06201M`), `HZ`
+//!   outside the commune's QPVs, `CSZ` in a commune without any.
+//! - `SYNTH_OCCUPATION` (not in the real file): `occupe`, `vacant` (offered, not let), `vide`
+//!   (not offered: works, demolition, sale). `SYNTH_BAILLEUR` (not in the real file): a
+//!   generic landlord name ending in "(synthétique)".
 //!
 //! Private vacancy ([`vacancy`]): per commune, the sum of `NB_LOGVAC` equals the LOVAC 2021
 //! figure `round(nb_log_pp × pct_vacants_plus_2ans_pp / 100)` (half away from zero) when both
@@ -107,7 +112,7 @@ pub use commune::{Commune, Lovac, Programme, Zonage};
 pub use error::SynthError;
 pub use inputs::{normalise_departement, Scope};
 pub use rng::{Purpose, Rng};
-pub use rpls::RplsStats;
+pub use rpls::{RplsStats, DIDO_2025_COLUMNS, HEADER as RPLS_HEADER, SYNTHETIC_COLUMNS};
 pub use summary::{DepartementTotals, Summary};
 pub use vacancy::VacancyStats;
 

@@ -1,12 +1,26 @@
-//! The social housing of one commune, as RPLS "données détaillées au logement" rows: one row
-//! per dwelling, dwellings grouped in buildings, buildings in operations.
+//! The social housing of one commune, as rows of the SDES RPLS "données détaillées au
+//! logement" in its 2025 DiDo layout: one row per dwelling, dwellings grouped in buildings,
+//! buildings in operations.
 //!
 //! An operation (one programme of one landlord) shares its construction and first-letting
 //! years, financing, agreement, right, landlord, street and postcode, and its QPV. A building
 //! has its own number and position (Lambert-93, written to the decimetre), energy class, heating
 //! and surface factor. Every dwelling of a building shares its address, X/Y, `CONSTRUCT`,
-//! `TYPECONST`, `FINAN`, `BAILLEUR` and `QPV`; rooms, surface, DPE and occupancy vary.
-//! Collective buildings hold 8 to 150 dwellings, houses one.
+//! `TYPECONST_CODE`, `FINAN_CODE`, `SYNTH_BAILLEUR` and QPV; rooms, surface, DPE and occupancy
+//! vary. Collective buildings hold 8 to 150 dwellings, houses one.
+//!
+//! # Columns
+//! [`HEADER`] holds the official columns the generator can fill, in the order of the official
+//! file ([`DIDO_2025_COLUMNS`]), then [`SYNTHETIC_COLUMNS`], which the real file does not
+//! publish: the occupancy at 1 January and the landlord's name. Left out, as the generator has
+//! nothing true-looking to put there: the labels of the region, département, EPCI, right and
+//! QPV (their wording in the real file is not known to us), floor, dwelling identifiers,
+//! conventions, SRU, patrimony segments, accessibility and the geocoding zonings.
+//!
+//! Values: `REG_CODE`, `DEP_CODE` as in the COG (`32`, `62`); `EPSG` 2154; `QUALITE_XY` `11`
+//! (street and number found, the INSEE geocoder's best class); `QPV_CODE` `1` in a QPV, `2`
+//! outside; `PLG_QP24` the QPV 2024 code, `HZ` outside the commune's QPVs, `CSZ` in a commune
+//! without QPV (the INSEE geolocation convention, assumed for RPLS).
 
 use geo::Coord;
 
@@ -23,8 +37,96 @@ use super::place::Territory;
 use super::projection::Lambert93;
 use super::rng::Rng;
 
-/// The header of the RPLS file.
-pub const HEADER: &str = "DEPCOM;LIBCOM;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;CODEPOSTAL;QPV;TYPECONST;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN;CONV;DPEENERGIE;DPESERRE;DROIT;X;Y;OCCUPATION;BAILLEUR\n";
+/// The columns of the SDES file "données détaillées au logement" of the RPLS at 1 January 2025
+/// as DiDo serves it, in order (`;`-separated, UTF-8).
+///
+/// Reconstructed from public sources, not from the SDES dictionary (which we could not read):
+/// the data model of the 2023 release (`REG_CODE` … `CODEPOSTAL` in this order, then `NU…`);
+/// the tail `CONV` … `ZE2020` of the 2023 release in order; the 2025 names (`DEPCOM` instead of
+/// `DEPCOM_CODE` from 2025, `PLG_QP24`, `PLG_IRIS2024_CODE`, `QUALITE_QP24`) and the set of
+/// columns from public code reading the 2025 release. Inferred: `LIBCOM` as the commune's
+/// label, and the order from `NUMVOIE` to `FINANAUTRE` (that of the older regional files).
+/// The README ("Fichiers RPLS réels") lists the sources.
+pub const DIDO_2025_COLUMNS: [&str; 70] = [
+    "REG_CODE",
+    "REG_LIBELLE",
+    "DEP_CODE",
+    "DEP_LIBELLE",
+    "EPCI_CODE",
+    "EPCI_LIBELLE",
+    "DROIT_CODE",
+    "DROIT_LIBELLE",
+    "DEPCOM",
+    "LIBCOM",
+    "CODEPOSTAL",
+    "NUMVOIE",
+    "INDREP",
+    "TYPVOIE",
+    "NOMVOIE",
+    "ETAGE",
+    "COMPLGEO",
+    "LIEUDIT",
+    "QPV_CODE",
+    "QPV_LIBELLE",
+    "TYPECONST_CODE",
+    "TYPECONST_LIBELLE",
+    "NBPIECE",
+    "SURFHAB",
+    "CONSTRUCT",
+    "LOCAT",
+    "PATRIMOINE",
+    "ORIGINE",
+    "FINAN_CODE",
+    "FINAN_LIBELLE",
+    "FINANAUTRE",
+    "CONV",
+    "NUMCONV",
+    "DATCONV",
+    "NEWLOGT_CODE",
+    "NEWLOGT_LIBELLE",
+    "CUS",
+    "DPEDATE",
+    "DPEENERGIE",
+    "DPESERRE",
+    "SRU_EXPIR",
+    "SRU_ALINEA",
+    "CODSEGPATRIM",
+    "LIBSEGPATRIM",
+    "PMR_CODE",
+    "PMR_LIBELLE",
+    "PLG_VOIE",
+    "EPSG",
+    "X",
+    "Y",
+    "PLG_QP24",
+    "PLG_QP15",
+    "PLG_IRIS2024_CODE",
+    "PLG_IRIS2024_LIBELLE",
+    "PLG_ZUS",
+    "PLG_QVA",
+    "QUALITE_VOIE",
+    "QUALITE_NUMERO",
+    "QUALITE_XY",
+    "DISTANCE_PRECISION",
+    "QUALITE_QP24",
+    "QUALITE_QP15",
+    "QUALITE_IRIS",
+    "QUALITE_ZUS",
+    "QUALITE_QVA",
+    "COMAQP",
+    "COMAZUS",
+    "UU2020",
+    "AAV2020",
+    "ZE2020",
+];
+
+/// The columns `bourg synth` adds after the official ones: the real file publishes neither the
+/// occupancy (`occupe`, `vacant`, `vide`) nor the landlord.
+pub const SYNTHETIC_COLUMNS: [&str; 2] = ["SYNTH_OCCUPATION", "SYNTH_BAILLEUR"];
+
+/// The header of the generated file: official columns in the official order, then
+/// [`SYNTHETIC_COLUMNS`].
+pub const HEADER: &str = "REG_CODE;DEP_CODE;EPCI_CODE;DROIT_CODE;DEPCOM;LIBCOM;CODEPOSTAL;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;QPV_CODE;TYPECONST_CODE;TYPECONST_LIBELLE;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN_CODE;FINAN_LIBELLE;CONV;DPEENERGIE;DPESERRE;EPSG;X;Y;PLG_QP24;QUALITE_XY;SYNTH_OCCUPATION;SYNTH_BAILLEUR\n";
 
 /// Spread of a QPV around its centre, metres (at most the commune's spread).
 const QPV_SPREAD_M: f64 = 250.0;
@@ -294,42 +396,54 @@ fn write_rows(
     stats: &mut RplsStats,
 ) {
     let c = ctx.commune;
+    // Outside a QPV: `HZ` in a commune that has some, `CSZ` in one without.
+    let outside_qpv = if c.qpv.is_empty() { "CSZ" } else { "HZ" };
     let (mut head, mut mid, mut tail) = (Vec::new(), Vec::new(), Vec::new());
     for (b, &position) in buildings.iter().zip(xy) {
         let o = &ops[b.op];
+        // REG_CODE … TYPECONST_LIBELLE, then NBPIECE;SURFHAB per dwelling.
         head.clear();
-        for field in [c.code.as_str(), c.name.as_str()] {
+        for field in [c.reg.as_str(), c.dep.as_str(), c.epci.as_str()] {
+            push_text(&mut head, field);
+            head.push(b';');
+        }
+        push_uint(&mut head, u64::from(o.droit));
+        head.push(b';');
+        for field in [c.code.as_str(), c.name.as_str(), o.postcode] {
             push_text(&mut head, field);
             head.push(b';');
         }
         push_int(&mut head, b.number);
-        for field in [
-            b.indrep,
-            o.street.kind,
-            o.street.name,
-            o.postcode,
-            o.qpv.unwrap_or(""),
-        ] {
+        for field in [b.indrep, o.street.kind, o.street.name] {
             head.push(b';');
             push_text(&mut head, field);
         }
         head.push(b';');
-        head.extend_from_slice(o.kind.code().as_bytes());
+        head.push(if o.qpv.is_some() { b'1' } else { b'2' });
+        for field in [o.kind.code(), o.kind.label()] {
+            head.push(b';');
+            push_text(&mut head, field);
+        }
         head.push(b';');
+        // CONSTRUCT … CONV, then DPEENERGIE;DPESERRE per dwelling.
         mid.clear();
         push_int(&mut mid, o.construct);
         mid.push(b';');
         push_int(&mut mid, o.locat);
         mid.push(b';');
-        mid.extend_from_slice(o.finan.as_bytes());
+        push_text(&mut mid, o.finan);
+        mid.push(b';');
+        push_text(&mut mid, dwelling::financing_label(o.finan));
         mid.push(b';');
         push_uint(&mut mid, u64::from(o.conv));
         mid.push(b';');
+        // EPSG … QUALITE_XY, then SYNTH_OCCUPATION per dwelling and SYNTH_BAILLEUR.
         tail.clear();
-        push_uint(&mut tail, u64::from(o.droit));
-        tail.push(b';');
+        tail.extend_from_slice(b"2154;");
         push_xy(&mut tail, position);
         tail.push(b';');
+        push_text(&mut tail, o.qpv.unwrap_or(outside_qpv));
+        tail.extend_from_slice(b";11;");
         stats.buildings += 1;
         for _ in 0..b.dwellings {
             let rooms = dwelling::rooms(rng, o.kind);
@@ -359,5 +473,28 @@ fn write_rows(
             stats.empty += u64::from(occupancy == Occupancy::Empty);
             stats.energy_f_or_g += u64::from(energy >= 5);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_official_columns_in_order_then_synthetic_ones() {
+        let columns: Vec<&str> = HEADER.trim_end().split(';').collect();
+        let (official, added) = columns.split_at(columns.len() - SYNTHETIC_COLUMNS.len());
+        assert_eq!(added, SYNTHETIC_COLUMNS);
+        let positions: Vec<usize> = official
+            .iter()
+            .map(|c| {
+                DIDO_2025_COLUMNS
+                    .iter()
+                    .position(|d| d == c)
+                    .unwrap_or_else(|| panic!("{c} is not an official column"))
+            })
+            .collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        assert!(SYNTHETIC_COLUMNS.iter().all(|c| c.starts_with("SYNTH_")));
     }
 }

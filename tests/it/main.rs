@@ -11,6 +11,7 @@ mod load;
 mod ogc;
 mod ogc_gdal;
 mod reference;
+mod rpls_layouts;
 mod sites;
 mod synth;
 mod synth_errors;

@@ -13,7 +13,9 @@ use geo::{Contains, MultiPolygon, Point};
 
 use crate::support::{lambert93, LayerDir};
 
-const RPLS_COLUMNS: &str = "DEPCOM;LIBCOM;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;CODEPOSTAL;QPV;TYPECONST;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN;CONV;DPEENERGIE;DPESERRE;DROIT;X;Y;OCCUPATION;BAILLEUR";
+/// The documented header of the synthetic RPLS file (README, "Synthetic data"): official
+/// columns of the 2025 DiDo layout, then the two synthetic additions.
+pub const RPLS_COLUMNS: &str = "REG_CODE;DEP_CODE;EPCI_CODE;DROIT_CODE;DEPCOM;LIBCOM;CODEPOSTAL;NUMVOIE;INDREP;TYPVOIE;NOMVOIE;QPV_CODE;TYPECONST_CODE;TYPECONST_LIBELLE;NBPIECE;SURFHAB;CONSTRUCT;LOCAT;FINAN_CODE;FINAN_LIBELLE;CONV;DPEENERGIE;DPESERRE;EPSG;X;Y;PLG_QP24;QUALITE_XY;SYNTH_OCCUPATION;SYNTH_BAILLEUR";
 const VACANCY_COLUMNS: &str =
     "DEPCOM;LIBCOM;X;Y;NB_LOGVAC;DUREE_VACANCE;ANNEE_CONSTRUCTION;TYPE_LOCAL";
 
@@ -48,6 +50,11 @@ impl Demo {
     }
 }
 
+/// The demo RPLS file's text.
+pub fn demo_rpls() -> &'static str {
+    &demo().rpls
+}
+
 fn demo() -> &'static Demo {
     static DEMO: OnceLock<Demo> = OnceLock::new();
     DEMO.get_or_init(|| {
@@ -65,6 +72,15 @@ fn demo() -> &'static Demo {
 /// Data rows split on `;` (the files quote nothing: checked by `files_have_the_official_layout`).
 fn records(text: &str) -> impl Iterator<Item = Vec<&str>> {
     text.lines().skip(1).map(|l| l.split(';').collect())
+}
+
+/// Position of a column in a file's header.
+fn col(text: &str, name: &str) -> usize {
+    let header = text.lines().next().expect("header");
+    header
+        .split(';')
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header}"))
 }
 
 /// Commune polygons of the demo GeoJSON, parsed with the `geojson` crate.
@@ -110,7 +126,7 @@ fn files_have_the_official_layout() {
     assert_eq!(d.vacancy.lines().next(), Some(VACANCY_COLUMNS));
     assert!(!d.rpls.contains('"') && !d.vacancy.contains('"'));
     for r in records(&d.rpls) {
-        assert_eq!(r.len(), 22, "{r:?}");
+        assert_eq!(r.len(), 30, "{r:?}");
     }
     for r in records(&d.vacancy) {
         assert_eq!(r.len(), 8, "{r:?}");
@@ -133,10 +149,18 @@ fn same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
     // A commune's rows do not depend on the other départements generated: the Doubs rows of
     // the 62 + 25 demo are the --dep 25 file.
     let alone = std::fs::read_to_string(a.path().join("out").join(RPLS_FILE)).unwrap();
+    let depcom = col(&demo().rpls, "DEPCOM");
     let doubs: Vec<&str> = demo()
         .rpls
         .lines()
-        .filter(|l| l.starts_with("25") || l.starts_with("DEPCOM"))
+        .enumerate()
+        .filter(|(i, l)| {
+            *i == 0
+                || l.split(';')
+                    .nth(depcom)
+                    .is_some_and(|c| c.starts_with("25"))
+        })
+        .map(|(_, l)| l)
         .collect();
     assert_eq!(doubs, alone.lines().collect::<Vec<_>>());
 }
@@ -145,34 +169,37 @@ fn same_seed_gives_the_same_bytes_and_another_seed_other_bytes() {
 fn every_point_is_strictly_inside_its_commune_polygon() {
     let polygons = demo_polygons();
     let d = demo();
-    let checked = points_inside(&polygons, [(&d.rpls, 18), (&d.vacancy, 2)]);
+    let checked = points_inside(&polygons, [&d.rpls, &d.vacancy]);
     assert!(checked > 50_000, "{checked} points");
 }
 
-/// Checks every distinct point of the files (text, column of X) against the polygon of its
-/// commune, through the independent Lambert-93 inverse; returns how many were checked.
+/// Checks every distinct point of the files (`X`, `Y`, `DEPCOM`, `LIBCOM` columns) against the
+/// polygon of its commune, through the independent Lambert-93 inverse; returns how many were
+/// checked.
 fn points_inside<'a>(
     polygons: &HashMap<String, MultiPolygon<f64>>,
-    files: impl IntoIterator<Item = (&'a String, usize)>,
+    files: impl IntoIterator<Item = &'a String>,
 ) -> usize {
     let mut checked = 0;
-    for (text, x_column) in files {
+    for text in files {
+        let (x, y) = (col(text, "X"), col(text, "Y"));
+        let (code, name) = (col(text, "DEPCOM"), col(text, "LIBCOM"));
         let mut last: Option<(f64, f64)> = None;
         for r in records(text) {
-            let xy = (number(r[x_column]), number(r[x_column + 1]));
+            let xy = (number(r[x]), number(r[y]));
             if last == Some(xy) {
                 continue; // another dwelling of the same building
             }
             last = Some(xy);
             let (lon, lat) = lambert93::to_wgs84(xy.0, xy.1);
             let polygon = polygons
-                .get(r[0])
-                .unwrap_or_else(|| panic!("no polygon {}", r[0]));
+                .get(r[code])
+                .unwrap_or_else(|| panic!("no polygon {}", r[code]));
             assert!(
                 polygon.contains(&Point::new(lon, lat)),
                 "{} ({}) at {xy:?} = ({lon}, {lat}) is outside its commune",
-                r[0],
-                r[1]
+                r[code],
+                r[name]
             );
             checked += 1;
         }
@@ -184,15 +211,17 @@ fn points_inside<'a>(
 fn points_fall_in_no_other_commune() {
     // Brute force over every demo polygon, for a sample of buildings.
     let polygons = demo_polygons();
-    for r in records(&demo().rpls).step_by(997) {
-        let (lon, lat) = lambert93::to_wgs84(number(r[18]), number(r[19]));
+    let text = &demo().rpls;
+    let (x, y, code) = (col(text, "X"), col(text, "Y"), col(text, "DEPCOM"));
+    for r in records(text).step_by(997) {
+        let (lon, lat) = lambert93::to_wgs84(number(r[x]), number(r[y]));
         let p = Point::new(lon, lat);
         let containing: Vec<&String> = polygons
             .iter()
             .filter(|(_, mp)| mp.contains(&p))
             .map(|(code, _)| code)
             .collect();
-        assert_eq!(containing, vec![r[0]], "{r:?}");
+        assert_eq!(containing, vec![r[code]], "{r:?}");
     }
 }
 
@@ -257,8 +286,9 @@ fn totals_follow_the_national_calibration() {
     }
     // The file holds exactly what the summary says, per département.
     let mut per_dep: BTreeMap<&str, u64> = BTreeMap::new();
+    let code = col(&demo().rpls, "DEPCOM");
     for r in records(&demo().rpls) {
-        *per_dep.entry(&r[0][..2]).or_default() += 1;
+        *per_dep.entry(&r[code][..2]).or_default() += 1;
     }
     assert_eq!(per_dep["62"], d.by_departement["62"].dwellings);
     assert_eq!(per_dep["25"], d.by_departement["25"].dwellings);
@@ -268,14 +298,25 @@ fn totals_follow_the_national_calibration() {
 fn shares_are_within_the_documented_ranges() {
     let (mut n, mut collective, mut f_or_g, mut vacant, mut empty, mut mid_rooms) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
-    for r in records(&demo().rpls) {
+    let text = &demo().rpls;
+    let c = |name| col(text, name);
+    let (kind, dpe, occupancy, rooms) = (
+        c("TYPECONST_CODE"),
+        c("DPEENERGIE"),
+        c("SYNTH_OCCUPATION"),
+        c("NBPIECE"),
+    );
+    for r in records(text) {
         n += 1;
-        collective += u64::from(r[8] == "C");
-        f_or_g += u64::from(r[15] == "F" || r[15] == "G");
-        vacant += u64::from(r[20] == "vacant");
-        empty += u64::from(r[20] == "vide");
-        mid_rooms += u64::from(["2", "3", "4"].contains(&r[9]));
-        assert!(["occupe", "vacant", "vide"].contains(&r[20]), "{r:?}");
+        collective += u64::from(r[kind] == "C");
+        f_or_g += u64::from(r[dpe] == "F" || r[dpe] == "G");
+        vacant += u64::from(r[occupancy] == "vacant");
+        empty += u64::from(r[occupancy] == "vide");
+        mid_rooms += u64::from(["2", "3", "4"].contains(&r[rooms]));
+        assert!(
+            ["occupe", "vacant", "vide"].contains(&r[occupancy]),
+            "{r:?}"
+        );
     }
     let share = |k: u64| k as f64 / n as f64;
     // README "Synthetic data": demo (62 + 25) ranges.
@@ -342,60 +383,162 @@ fn qpv_by_commune() -> HashMap<String, BTreeSet<String>> {
 #[test]
 fn dwellings_of_a_building_share_its_attributes() {
     let qpv = qpv_by_commune();
+    let text = &demo().rpls;
+    let c = |name| col(text, name);
     // Key: commune and position; shared: address, postcode, QPV, type, years, financing,
     // right, landlord.
     let mut buildings: HashMap<(&str, &str, &str), (Vec<&str>, u32)> = HashMap::new();
-    let shared = [2usize, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 17, 21];
-    for r in records(&demo().rpls) {
+    let shared: Vec<usize> = [
+        "DROIT_CODE",
+        "CODEPOSTAL",
+        "NUMVOIE",
+        "INDREP",
+        "TYPVOIE",
+        "NOMVOIE",
+        "QPV_CODE",
+        "TYPECONST_CODE",
+        "CONSTRUCT",
+        "LOCAT",
+        "FINAN_CODE",
+        "CONV",
+        "PLG_QP24",
+        "SYNTH_BAILLEUR",
+    ]
+    .into_iter()
+    .map(c)
+    .collect();
+    let (code, x, y) = (c("DEPCOM"), c("X"), c("Y"));
+    let (construct, locat, rooms) = (c("CONSTRUCT"), c("LOCAT"), c("NBPIECE"));
+    let (landlord, plg_qp) = (c("SYNTH_BAILLEUR"), c("PLG_QP24"));
+    for r in records(text) {
         let values: Vec<&str> = shared.iter().map(|&i| r[i]).collect();
         let entry = buildings
-            .entry((r[0], r[18], r[19]))
+            .entry((r[code], r[x], r[y]))
             .or_insert_with(|| (values.clone(), 0));
         assert_eq!(entry.0, values, "{r:?}");
         entry.1 += 1;
-        assert!(number(r[12]) >= number(r[11]), "LOCAT < CONSTRUCT: {r:?}");
-        assert!(r[21].ends_with("(synthétique)"), "{r:?}");
-        assert!((1.0..=6.0).contains(&number(r[9])), "{r:?}");
         assert!(
-            r[7].is_empty() || qpv.get(r[0]).is_some_and(|q| q.contains(r[7])),
-            "QPV of another commune: {r:?}"
+            number(r[locat]) >= number(r[construct]),
+            "LOCAT < CONSTRUCT: {r:?}"
         );
-    }
-    for ((code, ..), (values, count)) in &buildings {
-        match values[6] {
-            "C" => assert!((8..=150).contains(count), "{code}: {count} in a collective"),
-            "I" => assert_eq!(*count, 1, "{code}: a house holds one dwelling"),
-            other => panic!("TYPECONST {other}"),
+        assert!(r[landlord].ends_with("(synthétique)"), "{r:?}");
+        assert!((1.0..=6.0).contains(&number(r[rooms])), "{r:?}");
+        let commune_qpv = qpv.get(r[code]);
+        match r[plg_qp] {
+            "CSZ" => assert!(commune_qpv.is_none(), "CSZ in a commune with a QPV: {r:?}"),
+            "HZ" => assert!(commune_qpv.is_some(), "HZ in a commune without QPV: {r:?}"),
+            q => assert!(
+                commune_qpv.is_some_and(|set| set.contains(q)),
+                "QPV of another commune: {r:?}"
+            ),
         }
     }
+    // values[7] is TYPECONST_CODE.
+    for ((code, ..), (values, count)) in &buildings {
+        match values[7] {
+            "C" => assert!((8..=150).contains(count), "{code}: {count} in a collective"),
+            "I" => assert_eq!(*count, 1, "{code}: a house holds one dwelling"),
+            other => panic!("TYPECONST_CODE {other}"),
+        }
+    }
+}
+
+/// The official columns the generator fills agree with each other and with independent
+/// sources: the région and EPCI of each commune (the demo polygons' `epci`, parsed with the
+/// `geojson` crate; Pas-de-Calais is in région 32, Doubs in 27), one label per code, the QPV
+/// flag and the QPV code, Lambert-93 throughout.
+#[test]
+fn official_columns_agree_with_each_other() {
+    let text = &demo().rpls;
+    let c = |name: &str| col(text, name);
+    let collection: geojson::FeatureCollection =
+        std::fs::read_to_string(data_dir().join("communes_62_25_cog2025.geojson"))
+            .expect("demo communes")
+            .parse()
+            .expect("GeoJSON");
+    let epci: HashMap<String, String> = collection
+        .features
+        .iter()
+        .map(|f| {
+            let p = |k: &str| {
+                f.property(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            (p("code"), p("epci"))
+        })
+        .collect();
+    let mut labels: BTreeMap<(usize, &str), BTreeSet<&str>> = BTreeMap::new();
+    for r in records(text) {
+        let code = r[c("DEPCOM")];
+        let region = match &code[..2] {
+            "62" => "32",
+            "25" => "27",
+            other => panic!("département {other}"),
+        };
+        assert_eq!(r[c("REG_CODE")], region, "{r:?}");
+        assert_eq!(r[c("DEP_CODE")], &code[..2], "{r:?}");
+        assert_eq!(r[c("EPCI_CODE")], epci[code], "{r:?}");
+        assert_eq!(r[c("EPSG")], "2154", "{r:?}");
+        assert_eq!(r[c("QUALITE_XY")], "11", "{r:?}");
+        let in_qpv = r[c("PLG_QP24")].starts_with('Q');
+        assert_eq!(r[c("QPV_CODE")], if in_qpv { "1" } else { "2" }, "{r:?}");
+        for (code_col, label_col) in [
+            ("FINAN_CODE", "FINAN_LIBELLE"),
+            ("TYPECONST_CODE", "TYPECONST_LIBELLE"),
+        ] {
+            assert!(!r[c(label_col)].is_empty(), "{r:?}");
+            labels
+                .entry((c(code_col), r[c(code_col)]))
+                .or_default()
+                .insert(r[c(label_col)]);
+        }
+    }
+    for ((_, code), set) in &labels {
+        assert_eq!(set.len(), 1, "code {code} has labels {set:?}");
+    }
+    let label = |column: &str, code: &str| {
+        labels[&(c(column), code)]
+            .iter()
+            .next()
+            .copied()
+            .unwrap_or_default()
+    };
+    assert_eq!(label("TYPECONST_CODE", "C"), "collectif");
+    assert_eq!(label("TYPECONST_CODE", "I"), "individuel");
+    assert_eq!(label("FINAN_CODE", "13"), "PLUS/LLS dans les DOM");
+    assert_eq!(label("FINAN_CODE", "52"), "HLM/O");
 }
 
 #[test]
 fn generated_files_load_through_the_layer_files() {
     let d = demo();
+    // The repository's layout: `demo/<id>.toml` reading `../data/synthetic/<file>`.
     let dir = LayerDir::new();
     let data = dir.path().join("data/synthetic");
     std::fs::create_dir_all(&data).expect("test input");
+    std::fs::create_dir_all(dir.path().join("demo")).expect("test input");
     for (file, toml) in [(RPLS_FILE, "rpls"), (VACANCY_FILE, "vacance_batiments")] {
         std::fs::copy(d.out().join(file), data.join(file)).expect("test input");
         let text =
             std::fs::read_to_string(crate::support::demo_layers().join(format!("{toml}.toml")))
-                .expect("test input")
-                .replace("../data/synthetic/", "data/synthetic/");
-        dir.write(toml, &text);
+                .expect("test input");
+        dir.write(&format!("demo/{toml}"), &text);
     }
-    let catalog = dir.load().expect("synthetic layers load");
+    let catalog = bourg::Catalog::load(&dir.path().join("demo")).expect("synthetic layers load");
     for (id, text) in [("rpls", &d.rpls), ("vacance_batiments", &d.vacancy)] {
         let layer = catalog.get(id).expect(id);
         let lines = text.lines().count() - 1;
         if layer.config.group.is_some() {
             // Dwellings grouped into residences: every line counted, one feature per position.
+            let (x, y) = (col(text, "X"), col(text, "Y"));
             let positions: std::collections::HashSet<(&str, &str)> = text
                 .lines()
                 .skip(1)
                 .map(|l| {
                     let c: Vec<&str> = l.split(';').collect();
-                    (c[18], c[19])
+                    (c[x], c[y])
                 })
                 .collect();
             assert_eq!(layer.report.grouped_rows as usize, lines, "{id}");
@@ -443,6 +586,6 @@ fn france_totals_5_3_million_dwellings() {
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut national).unwrap();
     let mut polygons = polygons_of(&national);
     polygons.extend(demo_polygons());
-    let checked = points_inside(&polygons, [(&rpls, 18), (&vacancy, 2)]);
+    let checked = points_inside(&polygons, [&rpls, &vacancy]);
     assert!(checked > 1_500_000, "{checked}");
 }

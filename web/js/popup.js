@@ -12,23 +12,31 @@ function rows(pairs) {
 }
 
 function residence(p) {
+  const scored = ['fragilite', 'frag_vacance', 'frag_dpe', 'frag_age', 'frag_qpv'].some((k) => p[k] !== undefined);
+  const frag = (v, text) => (v !== undefined ? text() : scored ? 'non disponible' : undefined);
   const dpe = DPE.map((c) => (p[`dpe_${c}`] ? `${c} ${p[`dpe_${c}`]}` : null)).filter(Boolean).join(' · ');
   return {
     title: `Résidence${p.NOMVOIE ? ` ${escape(p.NUMVOIE ?? '')} ${escape(p.TYPVOIE ?? '')} ${escape(p.NOMVOIE)}` : ''}`,
     body: rows([
-      ['Bailleur', escape(p.BAILLEUR)],
+      // The synthetic files name a fictitious landlord; the real RPLS files name none.
+      ['Bailleur (synthétique)', p.SYNTH_BAILLEUR !== undefined ? escape(p.SYNTH_BAILLEUR) : undefined],
+      ['Bailleur', p.BAILLEUR !== undefined ? escape(p.BAILLEUR) : undefined],
       ['Commune', escape(p.LIBCOM)],
       ['Logements', num(p.logements)],
-      ['Vacants', `${num(p.vacants)} (${pct(p.vacants ?? 0, p.logements ?? 0)})`],
+      // Without an occupancy column (the real files) vacancy is unknown, never 0.
+      ['Vacants', p.vacants !== undefined ? `${num(p.vacants)} (${pct(p.vacants, p.logements ?? 0)})` : 'non disponible'],
       ['Vides', p.vides !== undefined ? num(p.vides) : undefined],
       ['Étiquettes DPE', dpe || '—'],
       ['Construction', year(p.CONSTRUCT)],
-      ['En QPV', yesNo(p.en_qpv)],
-      ['Fragilité', p.fragilite !== undefined ? `<strong>${num(p.fragilite)}</strong> / 100` : undefined],
-      ['dont vacance', p.frag_vacance !== undefined ? `${num(p.frag_vacance * 100)} % du maximum (poids 35 %)` : undefined],
-      ['dont DPE F-G', p.frag_dpe !== undefined ? `${num(p.frag_dpe * 100)} % (poids 30 %)` : undefined],
-      ['dont âge', p.frag_age !== undefined ? `${num(p.frag_age * 100)} % (poids 20 %)` : undefined],
-      ['dont QPV', p.frag_qpv !== undefined ? `${num(p.frag_qpv * 100)} % (poids 15 %)` : undefined],
+      // en_qpv: a flag, or the number of dwellings declared in a QPV.
+      ['En QPV', typeof p.en_qpv === 'number' ? (p.en_qpv > 0 ? `oui (${num(p.en_qpv)} logements)` : 'non') : p.en_qpv !== undefined ? yesNo(p.en_qpv) : 'non disponible'],
+      // Null values are left out of the tiles: of a scored residence, a missing part is
+      // "non disponible" (the score is then the weighted mean of the known parts).
+      ['Fragilité', frag(p.fragilite, () => `<strong>${num(p.fragilite)}</strong> / 100`)],
+      ['dont vacance', frag(p.frag_vacance, () => `${num(p.frag_vacance * 100)} % du maximum (poids 35 %)`)],
+      ['dont DPE F-G', frag(p.frag_dpe, () => `${num(p.frag_dpe * 100)} % (poids 30 %)`)],
+      ['dont âge', frag(p.frag_age, () => `${num(p.frag_age * 100)} % (poids 20 %)`)],
+      ['dont QPV', frag(p.frag_qpv, () => `${num(p.frag_qpv * 100)} % (poids 15 %)`)],
     ]),
   };
 }
@@ -90,7 +98,7 @@ export function describe(feature, layer) {
   const p = feature.properties;
   const title = layer?.title ?? feature.sourceLayer;
   if (p.aggregated) return { ...cluster(p, title), territory: null };
-  if (p.logements !== undefined && p.BAILLEUR !== undefined) return { ...residence(p), territory: null };
+  if (p.logements !== undefined && p.DEPCOM !== undefined) return { ...residence(p), territory: null };
   if (p.site_statut !== undefined && p.site_id !== undefined) return { ...friche(p), territory: null };
   if (p.code !== undefined && (p.id_acv !== undefined || p.id_pvd !== undefined)) {
     return { ...perimeter(p, title), territory: { code: p.code, name: p.nom } };
