@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 
 use crate::analysis::Reference;
 use crate::config::{self, ConfigError, LayerConfig};
-use crate::layer::{load_layer_with, Layer, LoadError};
+use crate::layer::{load, Layer, LoadError, Reading, SharedSources};
 
 /// Why the catalogue could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +172,7 @@ impl Catalog {
                 .then(|| old.layers.get(&c.id).cloned())
                 .flatten()
         };
+        let shared = SharedSources::plan(&configs);
         let mut loaded: IndexMap<String, Arc<Layer>> = IndexMap::new();
         let mut changed = Vec::new();
         let mut errors = Vec::new();
@@ -186,7 +187,7 @@ impl Catalog {
                     None => to_load.push(c.clone()),
                 }
             }
-            for result in load_parallel(&to_load, &loaded) {
+            for result in load_parallel(&to_load, &loaded, &shared) {
                 match result {
                     Ok(layer) => {
                         changed.push(layer.id().to_owned());
@@ -261,11 +262,16 @@ impl Catalog {
 fn load_parallel(
     configs: &[LayerConfig],
     loaded: &IndexMap<String, Arc<Layer>>,
+    shared: &SharedSources,
 ) -> Vec<Result<Layer, LoadError>> {
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(configs.len())
         .max(1);
+    // The largest sources first, so that the longest load does not start last.
+    let mut order: Vec<usize> = (0..configs.len()).collect();
+    let size = |c: &LayerConfig| std::fs::metadata(&c.source.path).map_or(0, |m| m.len());
+    order.sort_by_key(|&i| std::cmp::Reverse(size(&configs[i])));
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, Result<Layer, LoadError>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -273,17 +279,17 @@ fn load_parallel(
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(config) = configs.get(i) else {
+                        let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
                         };
+                        let config = &configs[i];
                         let base = config
                             .totals
                             .as_ref()
                             .and_then(|t| loaded.get(&t.layer))
                             .filter(|l| l.config.group.is_some())
                             .map(|l| l.as_ref());
-                        let mut result = load_layer_with(config, base);
+                        let mut result = load(config, base, Reading::Fast, Some(shared));
                         if let Ok(layer) = &mut result {
                             if config.role == Some(crate::config::Role::Residences) {
                                 crate::analysis::fragility::enrich(layer);

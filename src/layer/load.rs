@@ -38,7 +38,7 @@ pub fn load_layer(config: &LayerConfig) -> Result<Layer, LoadError> {
 /// # Errors
 /// As [`load_layer`], and when `base` is missing or lacks the summed properties.
 pub fn load_layer_with(config: &LayerConfig, base: Option<&Layer>) -> Result<Layer, LoadError> {
-    load(config, base, Reading::Fast)
+    load(config, base, Reading::Fast, None)
 }
 
 /// How delimited text with coordinate columns is read.
@@ -60,9 +60,31 @@ pub fn load(
     config: &LayerConfig,
     base: Option<&Layer>,
     reading: Reading,
+    shared: Option<&super::SharedSources>,
 ) -> Result<Layer, LoadError> {
     let started = Instant::now();
     let source_error = |kind| LoadError::new(config, "source", &config.source.path_written, kind);
+    if let Some(read) = shared.and_then(|s| s.get(config)) {
+        let read = read.map_err(|e| source_error(SourceError::Shared(e)))?;
+        let mut table = Table::with_rows(read.geometries.len());
+        for name in config.properties.keys() {
+            if let Some(c) = read.columns.get(name) {
+                table.push(c.clone());
+            }
+        }
+        let mut report = read.report.clone();
+        report
+            .invalid_values
+            .retain(|name, _| config.properties.contains_key(name));
+        return finish(
+            config,
+            base,
+            read.geometries.clone(),
+            table,
+            report,
+            started,
+        );
+    }
     let workers = match reading {
         Reading::Fast => std::thread::available_parallelism().map_or(2, |n| n.get()),
         Reading::FastWith(n) => n,
@@ -75,10 +97,28 @@ pub fn load(
     };
     let Read {
         geometries,
-        mut table,
-        mut report,
+        table,
+        report,
     } = read.map_err(source_error)?;
-    let mut geometries = Geometries::new(geometries);
+    finish(
+        config,
+        base,
+        Geometries::new(geometries),
+        table,
+        report,
+        started,
+    )
+}
+
+/// Adds the group, join and totals properties to what was read, and assembles the layer.
+fn finish(
+    config: &LayerConfig,
+    base: Option<&Layer>,
+    mut geometries: Geometries,
+    mut table: Table,
+    mut report: LoadReport,
+    started: Instant,
+) -> Result<Layer, LoadError> {
     let mut schema: Vec<Property> = config
         .properties
         .iter()
@@ -206,7 +246,7 @@ struct Reader<'a> {
     report: LoadReport,
 }
 
-fn read_features(config: &LayerConfig) -> Result<Read, SourceError> {
+pub(super) fn read_features(config: &LayerConfig) -> Result<Read, SourceError> {
     let opened = source::open(&config.source)?;
     let mut layer = opened.layer(config.source.layer.as_deref())?;
     let property_columns =

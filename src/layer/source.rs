@@ -73,6 +73,9 @@ pub enum SourceError {
     /// A `[totals]` sum names a property that is not a number.
     #[error("property {name:?} of layer {layer:?} is not a number")]
     NotNumeric { layer: String, name: String },
+    /// The source, shared with other layers, could not be read.
+    #[error("{0}")]
+    Shared(std::sync::Arc<SourceError>),
     /// A reading thread stopped without an answer.
     #[error("could not be read: a reading thread failed")]
     Worker,

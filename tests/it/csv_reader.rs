@@ -7,8 +7,8 @@ use bourg::layer::{load, Layer, Reading};
 use crate::support::{demo_layers, LayerDir};
 
 fn same(config: &LayerConfig, reading: Reading) {
-    let gdal = load(config, None, Reading::Gdal).expect("GDAL reads it");
-    let fast = load(config, None, reading).expect("the fast reader reads it");
+    let gdal = load(config, None, Reading::Gdal, None).expect("GDAL reads it");
+    let fast = load(config, None, reading, None).expect("the fast reader reads it");
     assert_equal(&gdal, &fast, &config.id);
 }
 
@@ -112,4 +112,37 @@ fn awkward_text_reads_the_same_as_gdal() {
             same(&config, Reading::FastWith(workers));
         }
     }
+}
+
+/// Layers that read the same file share one copy of its geometries and columns, and hold what
+/// each would have read alone.
+#[test]
+fn shared_sources_hold_what_separate_reads_give() {
+    let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
+    let communes = catalog.get("communes").expect("communes");
+    let mut sharing = Vec::new();
+    for layer in catalog.layers() {
+        if !layer.geometries.shares_with(&communes.geometries) {
+            continue;
+        }
+        sharing.push(layer.id().to_owned());
+        if layer.config.totals.is_some() {
+            continue;
+        }
+        let alone = load(&layer.config, None, Reading::Fast, None).expect("loads alone");
+        assert_equal(&alone, layer, layer.id());
+    }
+    sharing.sort();
+    assert_eq!(
+        sharing,
+        [
+            "communes",
+            "lovac",
+            "perimetres_acv",
+            "perimetres_pvd",
+            "qpv",
+            "rpls_communes",
+            "zonage_abc"
+        ]
+    );
 }
