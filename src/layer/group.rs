@@ -8,8 +8,9 @@
 //! consecutive parts of a file merge in file order ([`Grouper::absorb`]), which is how the fast
 //! CSV reader groups in parallel.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::table::{Column, ColumnBuilder};
 use super::value::Value;
@@ -64,7 +65,7 @@ impl Grouper {
                 .collect(),
             count_by,
             any: config.any.values().map(|c| slot(c)).collect(),
-            index: HashMap::new(),
+            index: HashMap::default(),
             keys: Vec::new(),
             counts: Vec::new(),
             flags: Vec::new(),
