@@ -24,13 +24,7 @@ pub const REFERENCE_YEAR: f64 = 2026.0;
 /// Weights of vacancy, energy, age and QPV; they sum to 1.
 pub const WEIGHTS: [f64; 4] = [0.35, 0.30, 0.20, 0.15];
 /// The properties added, score first.
-pub const PROPERTIES: [&str; 5] = [
-    "fragilite",
-    "frag_vacance",
-    "frag_dpe",
-    "frag_age",
-    "frag_qpv",
-];
+pub const PROPERTIES: [&str; 5] = crate::config::FRAGILITY_PROPERTIES;
 
 /// The four components of one residence, each in 0..=1, `None` when its input is unknown.
 /// `dpe` is (dwellings labelled F or G, dwellings with a known label).

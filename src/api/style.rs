@@ -61,6 +61,21 @@ pub fn color_expression(s: &StyleConfig) -> Value {
     json!(s.color)
 }
 
+/// The colour of a point: aggregated cells (with `count`) take the plain colour unless they
+/// carry the choropleth's property themselves (a mean, as residences' fragility).
+fn cell_color(s: &StyleConfig, color: &Value) -> Value {
+    let carries = s
+        .choropleth
+        .as_ref()
+        .map_or(json!(false), |c| json!(["has", c.property]));
+    json!([
+        "case",
+        ["all", ["has", "count"], ["!", carries]],
+        s.color.as_str(),
+        color
+    ])
+}
+
 /// The style source of the ranked recycling sites.
 pub const SITES_SOURCE: &str = "bourg-sites";
 
@@ -177,7 +192,7 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 "circle",
                 "circle",
                 json!({
-                    "circle-color": ["case", ["has", "count"], s.color.as_str(), color],
+                    "circle-color": cell_color(s, &color),
                     "circle-opacity": 0.85,
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1,

@@ -317,6 +317,25 @@ pub enum Role {
     Ort,
 }
 
+/// The fragility score and its components, which the residences role adds (as floats).
+pub const FRAGILITY_PROPERTIES: [&str; 5] = [
+    "fragilite",
+    "frag_vacance",
+    "frag_dpe",
+    "frag_age",
+    "frag_qpv",
+];
+
+impl Role {
+    /// The numeric properties the role adds to its layer once loaded.
+    pub fn added_properties(self) -> &'static [&'static str] {
+        match self {
+            Role::Residences => &FRAGILITY_PROPERTIES,
+            _ => &[],
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAnalysis {
@@ -355,9 +374,9 @@ impl LayerConfig {
                     .find_map(|(n, t)| (n == name).then_some(t))
             })
             .or_else(|| {
-                (self.role == Some(Role::Residences)
-                    && crate::analysis::fragility::PROPERTIES.contains(&name))
-                .then_some(PropType::Float)
+                self.role
+                    .is_some_and(|r| r.added_properties().contains(&name))
+                    .then_some(PropType::Float)
             })
     }
 }

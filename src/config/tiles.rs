@@ -27,6 +27,9 @@ pub struct AggregateConfig {
     pub cell_size: u32,
     /// Numeric properties summed per cell.
     pub sums: Vec<String>,
+    /// Numeric properties whose mean (under their own name, one decimal) and maximum (`<name>_max`)
+    /// each cell carries, over the points that have a value.
+    pub stats: Vec<String>,
 }
 
 /// Tile units across a tile.
@@ -52,6 +55,7 @@ pub(super) struct RawTiles {
     aggregate_below: Option<i64>,
     cell_size: Option<i64>,
     sums: Option<Vec<String>>,
+    stats: Option<Vec<String>>,
 }
 
 impl Validator<'_> {
@@ -83,12 +87,12 @@ impl Validator<'_> {
                 .filter(|m| *m >= 1024)
                 .ok_or_else(|| self.invalid("tiles.max_bytes", format!("{m} is below 1024")))?;
         }
-        let aggregate_keys = raw.cell_size.is_some() || raw.sums.is_some();
+        let aggregate_keys = raw.cell_size.is_some() || raw.sums.is_some() || raw.stats.is_some();
         match raw.aggregate_below {
             None if aggregate_keys => {
                 return Err(self.invalid(
                     "tiles.aggregate_below",
-                    "is required with tiles.cell_size or tiles.sums",
+                    "is required with tiles.cell_size, tiles.sums or tiles.stats",
                 ))
             }
             None => {}
@@ -107,30 +111,31 @@ impl Validator<'_> {
                         })?,
                 };
                 let sums = raw.sums.unwrap_or_default();
-                for name in &sums {
-                    match layer.property_type(name) {
-                        Some(PropType::Int | PropType::Float) => {}
-                        Some(other) => {
-                            return Err(self.invalid(
-                                "tiles.sums",
-                                format!("{name:?} is a {other} property, not a number"),
-                            ))
-                        }
-                        None => {
-                            return Err(self.invalid(
-                                "tiles.sums",
-                                format!("{name:?} is not a property of this layer"),
-                            ))
-                        }
+                let stats = raw.stats.unwrap_or_default();
+                for (key, names) in [("tiles.sums", &sums), ("tiles.stats", &stats)] {
+                    for name in names {
+                        self.numeric(key, name, layer)?;
                     }
                 }
                 t.aggregate = Some(AggregateConfig {
                     below_zoom,
                     cell_size,
                     sums,
+                    stats,
                 });
             }
         }
         Ok(t)
+    }
+
+    /// Checks that `name` is a numeric property of the layer (read, or added by its role).
+    fn numeric(&self, key: &str, name: &str, layer: &LayerConfig) -> Result<(), ConfigError> {
+        match layer.property_type(name) {
+            Some(PropType::Int | PropType::Float) => Ok(()),
+            Some(other) => {
+                Err(self.invalid(key, format!("{name:?} is a {other} property, not a number")))
+            }
+            None => Err(self.invalid(key, format!("{name:?} is not a property of this layer"))),
+        }
     }
 }

@@ -21,6 +21,8 @@ struct Cell {
     sum_x: f64,
     sum_y: f64,
     sums: Vec<f64>,
+    /// Per statistic: sum and number of the values, maximum.
+    stats: Vec<(f64, u32, f64)>,
 }
 
 /// The tile units of a cell-aligned margin covering `buffer`.
@@ -34,6 +36,7 @@ pub fn aggregate(
     tile: TileCoord,
     cell_size: u32,
     sums: &[String],
+    stats: &[String],
     out: &mut LayerBuilder,
 ) -> usize {
     let buffer = layer.config.tiles.buffer;
@@ -47,6 +50,14 @@ pub fn aggregate(
                 layer.schema.get(layer.property_index(s)?)?.ty,
             ))
         })
+        .collect();
+    let stat_index: Vec<(usize, &str)> = stats
+        .iter()
+        .filter_map(|s| Some((layer.property_index(s)?, s.as_str())))
+        .collect();
+    let stat_names: Vec<(String, String)> = stat_index
+        .iter()
+        .map(|&(_, s)| (s.to_owned(), format!("{s}_max")))
         .collect();
     let lo = -f64::from(margin);
     let hi = f64::from(EXTENT + margin);
@@ -67,8 +78,16 @@ pub fn aggregate(
         );
         let cell = cells.entry(key).or_insert_with(|| Cell {
             sums: vec![0.0; sum_index.len()],
+            stats: vec![(0.0, 0, f64::NEG_INFINITY); stat_index.len()],
             ..Cell::default()
         });
+        for (slot, &(i, _)) in cell.stats.iter_mut().zip(&stat_index) {
+            if let Some(v) = feature.number(i) {
+                slot.0 += v;
+                slot.1 += 1;
+                slot.2 = slot.2.max(v);
+            }
+        }
         cell.count += 1;
         cell.sum_x += p.x;
         cell.sum_y += p.y;
@@ -107,6 +126,13 @@ pub fn aggregate(
                 Value::Float(sum)
             };
             values.push((name, v));
+        }
+        for ((mean, max), &(sum, n, top)) in stat_names.iter().zip(&cell.stats) {
+            if n > 0 {
+                let m = (10.0 * sum / f64::from(n)).round() / 10.0;
+                values.push((mean.as_str(), Value::Float(m)));
+                values.push((max.as_str(), Value::Float(top)));
+            }
         }
         let geometry = TileGeometry::Points(vec![[x.round() as i32, y.round() as i32]]);
         out.add_feature(id, &geometry, values.iter().map(|(k, v)| (*k, v)));

@@ -3,7 +3,7 @@
 //! A layer is drawn from its `min_zoom`; from its `max_zoom` on, geometries are only snapped
 //! (no simplification), so overzoomed tiles look exact. Point layers with `aggregate_below`
 //! become grid cells below that zoom. A layer whose encoding exceeds its byte budget is
-//! generalised further — coarser cells for points, a doubled tolerance for lines and polygons —
+//! generalised further — coarser cells for points, a doubled tolerance (quadrupled when more than twice over) for lines and polygons —
 //! never truncated.
 
 mod aggregate;
@@ -89,8 +89,14 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
                         .map_or(FIRST_BUDGET_CELL, |a| a.cell_size),
                 }),
                 Drawn::Features { tolerance } if tolerance < MAX_TOLERANCE => {
+                    // Each try costs a whole render: grow fast when far over budget.
+                    let factor = if bytes.len() > 2 * tiles.max_bytes {
+                        4.0
+                    } else {
+                        2.0
+                    };
                     Some(Drawn::Features {
-                        tolerance: (tolerance * 2.0).max(1.0),
+                        tolerance: (tolerance * factor).clamp(1.0, MAX_TOLERANCE),
                     })
                 }
                 _ => {
@@ -122,14 +128,14 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
     let mut builder = LayerBuilder::new(layer.id(), EXTENT);
     match drawn {
         Drawn::Cells { cell_size } => {
-            let sums = layer
+            let (sums, stats) = layer
                 .config
                 .tiles
                 .aggregate
                 .as_ref()
-                .map(|a| a.sums.as_slice())
+                .map(|a| (a.sums.as_slice(), a.stats.as_slice()))
                 .unwrap_or_default();
-            aggregate::aggregate(layer, tile, cell_size, sums, &mut builder);
+            aggregate::aggregate(layer, tile, cell_size, sums, stats, &mut builder);
         }
         Drawn::Features { tolerance } => {
             let buffer = layer.config.tiles.buffer;
@@ -188,10 +194,12 @@ pub fn label_layer_name(id: &str) -> String {
 }
 
 /// The label points of a polygon layer that fall inside the tile proper (each point is in one
-/// tile only), carrying the label property; `None` when there is none.
+/// tile only), carrying the label property, from the style's `label_min_zoom` (the map draws
+/// no label below); `None` when there is none.
 pub fn render_labels(layer: &Layer, tile: TileCoord) -> Option<Vec<u8>> {
     let label = layer.config.style.label.as_ref()?;
-    if layer.label_points.is_empty() || tile.z() < layer.config.min_zoom {
+    let from = layer.config.min_zoom.max(layer.config.style.label_min_zoom);
+    if layer.label_points.is_empty() || tile.z() < from {
         return None;
     }
     let property = layer.property_index(label)?;

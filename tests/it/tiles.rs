@@ -433,3 +433,72 @@ fn label_points_appear_once_per_zoom() {
             .contains(&geo::Point::from(lonlat)));
     }
 }
+
+/// Residence cells carry the mean and maximum fragility of the residences they hold (so the map
+/// colours them at every zoom), checked against a brute-force grouping of the residences.
+#[test]
+fn residence_cells_carry_the_mean_and_max_fragility() {
+    let catalog = demo();
+    let rpls = catalog.get("rpls").expect("rpls");
+    let cell = f64::from(
+        rpls.config
+            .tiles
+            .aggregate
+            .as_ref()
+            .expect("cells")
+            .cell_size,
+    );
+    let frag = rpls.property_index("fragilite").expect("fragilite");
+    for z in [9u8, 11] {
+        let tile = TileCoord::containing(2.83, 50.43, z);
+        let t = TileTransform::new(tile, 4096);
+        let mut truth: BTreeMap<(i64, i64), (i64, Vec<f64>)> = BTreeMap::new();
+        for f in rpls.features() {
+            let c = f.wgs84.coords_iter().next().expect("point");
+            let p = t.apply(bourg::mercator::from_wgs84(c));
+            let key = ((p.x / cell).floor() as i64, (p.y / cell).floor() as i64);
+            let entry = truth.entry(key).or_default();
+            entry.0 += 1;
+            entry.1.extend(f.number(frag));
+        }
+        let decoded = decode(&bourg::tile::render(&[rpls], tile));
+        let mut checked = 0;
+        for f in &decoded[0].features {
+            let props = f.properties.clone().unwrap_or_default();
+            let count = match props.get("count") {
+                Some(MvtValue::UInt(n)) => *n as i64,
+                other => panic!("count {other:?}"),
+            };
+            let c = f.geometry.coords_iter().next().expect("point");
+            let (mean, max) = match (props.get("fragilite"), props.get("fragilite_max")) {
+                (Some(MvtValue::Double(m)), Some(MvtValue::Double(x))) => (*m, *x),
+                other => panic!("z{z}: no fragility on a cell: {other:?}"),
+            };
+            // The cell is the one around its mean position holding as many residences.
+            let keys = [-0.5, 0.5].iter().flat_map(|dx| {
+                [-0.5, 0.5].map(|dy| {
+                    (
+                        ((c.x + dx) / cell).floor() as i64,
+                        ((c.y + dy) / cell).floor() as i64,
+                    )
+                })
+            });
+            let stats = |values: &Vec<f64>| {
+                let mean = (10.0 * values.iter().sum::<f64>() / values.len() as f64).round() / 10.0;
+                let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                (mean, max)
+            };
+            let candidates: Vec<(f64, f64)> = keys
+                .filter_map(|k| truth.get(&k))
+                .filter(|(n, _)| *n == count)
+                .map(|(_, values)| stats(values))
+                .collect();
+            assert!(
+                candidates.contains(&(mean, max)),
+                "z{z}: cell of {count} at {c:?} has ({mean}, {max}), the residences around it {candidates:?}"
+            );
+            checked += 1;
+        }
+        assert!(checked > 5, "z{z}: {checked} cells");
+    }
+}
