@@ -1,9 +1,11 @@
-# Bourg — `make run` serves the demo region, `make test` runs every check.
+# Bourg — `make run` serves all of France, `make test` runs every check.
 # Both install what is missing first (Debian/Ubuntu: GDAL, curl and Chromium through apt-get, with
 # sudo when not root; rustfmt and clippy through rustup; the web UI's npm packages, with
 # playwright-core and the style and OpenAPI validators, from web/package-lock.json), and generate
-# the synthetic demo files (layers/data/synthetic, gitignored) when missing or older than the
-# generator and its inputs.
+# the synthetic files (layers/data/synthetic for the demo, layers/data/synthetic/france for the
+# national catalogue; gitignored) when missing or older than the generator and its inputs.
+# `make run-demo` serves the small demo catalogue (Pas-de-Calais, Doubs) the tests run on;
+# `make test-national` runs the national test (ignored by `cargo test`).
 
 SHELL := /bin/bash
 CARGO_TARGET_DIR ?= $(HOME)/.cache/bourg-target
@@ -15,14 +17,23 @@ APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium
 SYNTH_DIR := layers/data/synthetic
 SYNTH_FILES := $(SYNTH_DIR)/rpls.csv $(SYNTH_DIR)/vacance_batiments.csv
 SYNTH_INPUTS := $(wildcard src/synth/*.rs) $(wildcard layers/data/france/*) layers/data/communes_62_25_cog2025.geojson
+FRANCE_DIR := $(SYNTH_DIR)/france
+FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: run test e2e setup system-deps rust-components web-deps build check bench bench-http synth-demo
+.PHONY: run run-demo test test-national e2e setup system-deps rust-components web-deps build check check-demo bench bench-http bench-national synth-demo synth-france
 
+# All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
+# and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
 run: build
+	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/france --web web --addr $(BOURG_ADDR)
+
+# The demo catalogue (Pas-de-Calais and Doubs), as the tests use it.
+run-demo: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
-	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers --web web --addr $(BOURG_ADDR)
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/demo --web web --addr $(BOURG_ADDR)
 
 test: setup
 	cargo fmt --check
@@ -43,6 +54,18 @@ synth-demo: $(SYNTH_FILES)
 
 $(SYNTH_FILES) &: $(SYNTH_INPUTS)
 	$(BOURG_BIN) synth --dep 62 --dep 25 --out $(SYNTH_DIR)
+
+# The same for every metropolitan département (5.3 million dwellings, about 1 GB).
+synth-france: $(FRANCE_FILES)
+
+$(FRANCE_FILES) &: $(SYNTH_INPUTS)
+	$(BOURG_BIN) synth --france --out $(FRANCE_DIR)
+
+# The national test: sheets of Brest, a PVD commune of Corrèze and an EPCI of Bretagne against
+# counts made from the national files, load time and memory (release build; about 2 minutes).
+test-national: build
+	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	cargo test --release --locked --test it national -- --ignored --nocapture
 
 setup: system-deps rust-components web-deps
 
@@ -72,8 +95,12 @@ build: setup
 
 # Load every layer and print counts, skipped geometries and bounds.
 check: build
+	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	$(CARGO_TARGET_DIR)/release/bourg check --layers layers/france
+
+check-demo: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
-	$(CARGO_TARGET_DIR)/release/bourg check --layers layers
+	$(CARGO_TARGET_DIR)/release/bourg check --layers layers/demo
 
 bench: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
@@ -83,3 +110,9 @@ bench: build
 bench-http: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/http.sh
+
+# National load time and memory, and tile throughput side by side with Martin 1.14 (GeoJSON and
+# PostGIS): see benches/national.sh for what it installs and how to build Martin. Not run by CI.
+bench-national: build
+	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/national.sh

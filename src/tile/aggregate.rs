@@ -6,7 +6,7 @@
 //! becomes one point at the mean position of its points, with `count`, the sums of the configured
 //! properties and `aggregated = true`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use geo::{Coord, Geometry};
 
@@ -61,7 +61,7 @@ pub fn aggregate(
         .collect();
     let lo = -f64::from(margin);
     let hi = f64::from(EXTENT + margin);
-    let mut cells: HashMap<(i64, i64), Cell> = HashMap::new();
+    let mut cells: HashMap<(i64, i64), Cell> = HashMap::default();
     let mut counted = 0;
     for (_, feature) in layer.query(&tile.bbox_wgs84(f64::from(margin), EXTENT)) {
         let Some(c) = representative_point(feature.wgs84).map(crate::mercator::from_wgs84) else {

@@ -43,7 +43,9 @@ impl Rendered {
             Vec::new()
         } else {
             let mut encoder =
-                GzEncoder::new(Vec::with_capacity(body.len() / 2), Compression::default());
+                // The fastest level: tiles are compressed as they are rendered (about 3 times
+                // quicker than the default level, for a tenth more bytes).
+                GzEncoder::new(Vec::with_capacity(body.len() / 2), Compression::fast());
             // Writing to a Vec cannot fail.
             let _ = encoder.write_all(&body);
             encoder.finish().unwrap_or_default()

@@ -139,16 +139,27 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
         }
         Drawn::Features { tolerance } => {
             let buffer = layer.config.tiles.buffer;
-            let generaliser =
-                Generaliser::new(TileTransform::new(tile, EXTENT), EXTENT, buffer, tolerance);
+            let transform = TileTransform::new(tile, EXTENT);
+            let generaliser = Generaliser::new(transform, EXTENT, buffer, tolerance);
+            // A zoom band's geometry is already simplified within half the configured tolerance
+            // (a whole one at odd zooms): it is only snapped, unless the byte budget asked for
+            // more.
+            let banded = if tolerance <= layer.config.tiles.tolerance {
+                Generaliser::new(transform, EXTENT, buffer, 0.0)
+            } else {
+                generaliser
+            };
             let names: Vec<&str> = layer.schema.iter().map(|p| p.name.as_str()).collect();
             for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
-                let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
-                    Some(Some(g)) => Cow::Borrowed(g),
+                let (mercator, g) = match layer.geometries.generalised(id as usize, tile.z()) {
+                    Some(Some(g)) => (Cow::Borrowed(g), &banded),
                     Some(None) => continue,
-                    None => Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
+                    None => (
+                        Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
+                        &generaliser,
+                    ),
                 };
-                for part in generaliser.geometry(&mercator) {
+                for part in g.geometry(&mercator) {
                     builder.add_feature(
                         u64::from(id),
                         &part,

@@ -5,7 +5,7 @@
 //! only writes them. Polygon rings must already have MVT winding (exterior rings positive area
 //! by the surveyor's formula in tile coordinates, holes negative).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::layer::Value;
 
@@ -61,9 +61,9 @@ impl LayerBuilder {
         Self {
             name: name.to_owned(),
             extent,
-            keys: HashMap::new(),
+            keys: HashMap::default(),
             key_list: Vec::new(),
-            values: HashMap::new(),
+            values: HashMap::default(),
             value_list: Vec::new(),
             features: Vec::new(),
             count: 0,

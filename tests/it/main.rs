@@ -8,6 +8,7 @@ mod domain;
 mod errors;
 mod http;
 mod load;
+mod national;
 mod ogc;
 mod ogc_gdal;
 mod reference;
