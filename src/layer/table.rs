@@ -301,6 +301,18 @@ impl Column {
         }
     }
 
+    /// The dictionary code and text of a row of a text column; `None` when null or not text.
+    /// Codes are stable for the column's life: callers may cache per code.
+    pub fn text_code(&self, row: usize) -> Option<(u32, &str)> {
+        match self {
+            Column::Text(c) => match c.codes.get(row) {
+                0 => None,
+                code => Some((code as u32, &c.dict[code])),
+            },
+            _ => None,
+        }
+    }
+
     /// The rows whose `keep` is true.
     fn select(&self, keep: &[bool]) -> Column {
         let mut b = ColumnBuilder::new(self.ty());

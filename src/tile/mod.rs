@@ -140,37 +140,80 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
         Drawn::Features { tolerance } => {
             let buffer = layer.config.tiles.buffer;
             let transform = TileTransform::new(tile, EXTENT);
+            // A zoom band's geometry, already simplified within half the tolerance, is simplified
+            // again per tile: fewer vertices (and bytes) than the band alone, at a small cost
+            // since the band has few.
             let generaliser = Generaliser::new(transform, EXTENT, buffer, tolerance);
-            // A zoom band's geometry is already simplified within half the configured tolerance
-            // (a whole one at odd zooms): it is only snapped, unless the byte budget asked for
-            // more.
-            let banded = if tolerance <= layer.config.tiles.tolerance {
-                Generaliser::new(transform, EXTENT, buffer, 0.0)
-            } else {
-                generaliser
-            };
-            let names: Vec<&str> = layer.schema.iter().map(|p| p.name.as_str()).collect();
+            let mut tags = Tagger::new(layer);
             for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
-                let (mercator, g) = match layer.geometries.generalised(id as usize, tile.z()) {
-                    Some(Some(g)) => (Cow::Borrowed(g), &banded),
+                let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
+                    Some(Some(g)) => Cow::Borrowed(g),
                     Some(None) => continue,
-                    None => (
-                        Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
-                        &generaliser,
-                    ),
+                    None => Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
                 };
-                for part in g.geometry(&mercator) {
-                    builder.add_feature(
-                        u64::from(id),
-                        &part,
-                        names.iter().copied().zip(feature.values()),
-                    );
+                let parts = generaliser.geometry(&mercator);
+                if parts.is_empty() {
+                    continue;
+                }
+                let feature_tags = tags.of(&mut builder, id as usize);
+                for part in parts {
+                    builder.add_tagged(u64::from(id), &part, feature_tags);
                 }
             }
         }
     }
     let features = builder.len();
     (builder.finish(), features)
+}
+
+/// The MVT tags of a layer's features, with the key and text value indexes cached per column
+/// (text is dictionary-encoded: a code is looked up once per tile, not hashed per feature).
+struct Tagger<'a> {
+    layer: &'a Layer,
+    keys: Vec<Option<u32>>,
+    texts: Vec<rustc_hash::FxHashMap<u32, u32>>,
+    tags: Vec<u32>,
+}
+
+impl<'a> Tagger<'a> {
+    fn new(layer: &'a Layer) -> Self {
+        let n = layer.schema.len();
+        Self {
+            layer,
+            keys: vec![None; n],
+            texts: vec![Default::default(); n],
+            tags: Vec::with_capacity(2 * n),
+        }
+    }
+
+    /// The tags of feature `row` (null properties left out, as MVT has no null).
+    fn of(&mut self, builder: &mut LayerBuilder, row: usize) -> &[u32] {
+        self.tags.clear();
+        for (i, property) in self.layer.schema.iter().enumerate() {
+            let Some(column) = self.layer.table.column(i) else {
+                continue;
+            };
+            let value = match column.text_code(row) {
+                Some((code, text)) => match self.texts[i].get(&code) {
+                    Some(&v) => Some(v),
+                    None => {
+                        let v = builder.value_index(&crate::layer::Value::String(text.into()));
+                        if let Some(v) = v {
+                            self.texts[i].insert(code, v);
+                        }
+                        v
+                    }
+                },
+                None => builder.value_index(&column.get(row)),
+            };
+            if let Some(v) = value {
+                let key = *self.keys[i].get_or_insert_with(|| builder.key_index(&property.name));
+                self.tags.push(key);
+                self.tags.push(v);
+            }
+        }
+        &self.tags
+    }
 }
 
 /// Encodes WGS84 points that fall in the buffered tile as a one-layer tile (for computed

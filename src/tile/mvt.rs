@@ -75,7 +75,8 @@ impl LayerBuilder {
         self.count
     }
 
-    fn key_index(&mut self, key: &str) -> u32 {
+    /// The index of a key in the layer's key table, added when new.
+    pub fn key_index(&mut self, key: &str) -> u32 {
         if let Some(&i) = self.keys.get(key) {
             return i;
         }
@@ -85,7 +86,8 @@ impl LayerBuilder {
         i
     }
 
-    fn value_index(&mut self, value: &Value) -> Option<u32> {
+    /// The index of a value in the layer's value table, added when new; `None` for null.
+    pub fn value_index(&mut self, value: &Value) -> Option<u32> {
         let key = match value {
             Value::Null => return None,
             Value::Bool(b) => ValueKey::Bool(*b),
@@ -110,10 +112,6 @@ impl LayerBuilder {
         geometry: &TileGeometry,
         properties: impl IntoIterator<Item = (&'a str, V)>,
     ) {
-        let (kind, commands) = encode_geometry(geometry);
-        if commands.is_empty() {
-            return;
-        }
         let mut tags = Vec::new();
         for (key, value) in properties {
             if let Some(v) = self.value_index(value.borrow()) {
@@ -121,9 +119,19 @@ impl LayerBuilder {
                 tags.push(v);
             }
         }
+        self.add_tagged(id, geometry, &tags);
+    }
+
+    /// Adds a feature whose tags (key index, value index pairs) are known. An empty geometry
+    /// adds nothing.
+    pub fn add_tagged(&mut self, id: u64, geometry: &TileGeometry, tags: &[u32]) {
+        let (kind, commands) = encode_geometry(geometry);
+        if commands.is_empty() {
+            return;
+        }
         let mut feature = Vec::with_capacity(commands.len() * 2 + tags.len() + 8);
         write_varint_field(&mut feature, 1, id);
-        write_packed(&mut feature, 2, &tags);
+        write_packed(&mut feature, 2, tags);
         write_varint_field(&mut feature, 3, kind);
         write_packed(&mut feature, 4, &commands);
         write_bytes_field(&mut self.features, 2, &feature);
