@@ -1,4 +1,5 @@
-//! `GET /health`: the server is up, with its layers, feature counts and load time.
+//! `GET /health`: the server is up, with its layers, feature counts, load time and memory (per
+//! layer, and the process's resident memory now and at its peak, from `/proc/self/status`).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -17,6 +18,10 @@ struct Health {
     version: &'static str,
     load_time_ms: f64,
     feature_count: usize,
+    /// Resident memory of the process (VmRSS), bytes; null where `/proc` is not available.
+    rss_bytes: Option<u64>,
+    /// Its peak (VmHWM), bytes.
+    peak_rss_bytes: Option<u64>,
     layers: Vec<LayerHealth>,
 }
 
@@ -26,6 +31,15 @@ struct LayerHealth {
     feature_count: usize,
     skipped: u64,
     load_ms: f64,
+    memory: crate::layer::Memory,
+}
+
+/// A `kB` line of `/proc/self/status`, in bytes.
+fn proc_status(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 async fn get_health(State(state): State<AppState>) -> Json<Health> {
@@ -37,6 +51,7 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
             feature_count: l.len(),
             skipped: l.report.skipped(),
             load_ms: l.report.load_ms,
+            memory: l.memory(),
         })
         .collect();
     Json(Health {
@@ -44,6 +59,8 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
         version: env!("CARGO_PKG_VERSION"),
         load_time_ms: catalog.load_time.as_secs_f64() * 1000.0,
         feature_count: layers.iter().map(|l| l.feature_count).sum(),
+        rss_bytes: proc_status("VmRSS:"),
+        peak_rss_bytes: proc_status("VmHWM:"),
         layers,
     })
 }

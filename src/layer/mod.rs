@@ -164,10 +164,28 @@ impl Geometries {
                 .map_or(0, |p| p.vertices() * 16 + p.bands() * self.all.len() * 56)
     }
 
+    /// Whether other layers hold the same geometries (one shared copy).
+    pub fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.all) > 1
+    }
+
     /// Whether two layers hold the same geometries (one shared copy).
     pub fn shares_with(&self, other: &Geometries) -> bool {
         Arc::ptr_eq(&self.all, &other.all)
     }
+}
+
+/// Memory held by a layer, in bytes (see [`Layer::memory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Memory {
+    /// Geometries, with their zoom bands.
+    pub geometries: usize,
+    /// Property columns, with their dictionaries.
+    pub properties: usize,
+    /// The R-tree.
+    pub index: usize,
+    /// Whether the geometries (and the columns read with them) are shared with other layers.
+    pub shared: bool,
 }
 
 /// A property of a layer's schema.
@@ -351,6 +369,18 @@ impl Layer {
             wgs84: self.geometries.get(id as usize)?,
             table: &self.table,
         })
+    }
+
+    /// Bytes held by the layer: geometries (with their zoom bands), property columns and the
+    /// R-tree (estimated at 48 bytes an entry). Geometries and columns shared with other layers
+    /// are counted in each of them.
+    pub fn memory(&self) -> Memory {
+        Memory {
+            geometries: self.geometries.heap_bytes(),
+            properties: self.table.heap_bytes(),
+            index: self.index.len() * 48,
+            shared: self.geometries.is_shared(),
+        }
     }
 
     /// Property `property` of feature `id`; null past the end.

@@ -242,3 +242,41 @@ async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
     let (status, _) = get_json(&app, &format!("/api/search?q={long}")).await;
     assert_eq!(status, 400);
 }
+
+/// `/health` reports memory per layer (shared commune polygons flagged) and the process's
+/// resident memory, which holds at least the layers' own bytes.
+#[tokio::test]
+async fn health_reports_memory_per_layer() {
+    let catalog = bourg::Catalog::load(&crate::support::demo_layers()).expect("demo loads");
+    let app = crate::support::app(catalog);
+    let (status, body) = get_json(&app, "/health").await;
+    assert_eq!(status, 200);
+    let layers = body["layers"].as_array().expect("layers");
+    let layer = |id: &str| {
+        layers
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    let rpls = &layer("rpls")["memory"];
+    // 33,835 residences: 16 bytes of coordinates each at least, and some 40 columns.
+    let n = layer("rpls")["feature_count"].as_u64().expect("count");
+    assert!(
+        rpls["geometries"].as_u64().expect("bytes") >= 16 * n,
+        "{rpls}"
+    );
+    assert!(
+        rpls["properties"].as_u64().expect("bytes") >= 30 * n,
+        "{rpls}"
+    );
+    assert!(rpls["index"].as_u64().expect("bytes") > 0, "{rpls}");
+    assert_eq!(rpls["shared"], false);
+    assert_eq!(layer("lovac")["memory"]["shared"], true);
+    let own: u64 = ["geometries", "properties", "index"]
+        .iter()
+        .map(|k| rpls[*k].as_u64().expect("bytes"))
+        .sum();
+    let rss = body["rss_bytes"].as_u64().expect("rss on Linux");
+    assert!(rss > own, "{rss} <= {own}");
+    assert!(body["peak_rss_bytes"].as_u64().expect("peak") >= rss);
+}
