@@ -184,6 +184,22 @@ if curl -sf -o /dev/null "$base/layers/rpls" && curl -sf -o /dev/null "$base/lay
 else
   echo "  (no layer rpls or vacance_batiments in $BOURG_LAYERS: composite row skipped)"
 fi
+# The rest of a user's warm-up: territory sheets (commune, EPCI, département), search, and items
+# pages as QGIS pages through them; then the server's memory as /health reports it.
+for path in /api/territories/29019 /api/territories/243500139 /api/territories/29 /api/territories/19010 \
+  '/api/search?q=brest' '/api/sites?limit=50' \
+  '/ogc/collections/rpls/items?limit=1000' '/ogc/collections/rpls/items?limit=1000&offset=500000' \
+  '/ogc/collections/communes/items?limit=1000&bbox=-5,47,-1,49' '/ogc/collections/vacance_batiments/items?limit=1000'; do
+  curl -s -o /dev/null -w "  warm-up %{http_code} %{time_total}s $path\n" "$base$path"
+done
+curl -s "$base/health" | python3 -c 'import json, sys
+h = json.load(sys.stdin)
+print("  /health: rss %.0f MiB, peak %.0f MiB" % (h["rss_bytes"] / 2**20, h["peak_rss_bytes"] / 2**20))
+for l in h["layers"]:
+    m = l["memory"]
+    print("    %-20s %9d features  geometries %7.1f MiB  properties %6.1f MiB  index %6.1f MiB%s" % (l["id"], l["feature_count"], m["geometries"] / 2**20, m["properties"] / 2**20, m["index"] / 2**20, "  (shared)" if m["shared"] else ""))' || true
+bourg_peak=$(rss "$bourg")
+echo "  peak RSS after tiles, sheets, search and items: $bourg_peak"
 stop_pid "$bourg"
 
 # (c), (d) Martin.
