@@ -16,15 +16,14 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
-use std::sync::Arc;
 
 use gdal::vector::{Geometry as GdalGeometry, OGRwkbGeometryType};
 use geo::{Coord, Geometry};
 
 use super::group::Grouper;
-use super::load::{in_range, Read as Loaded};
+use super::load::{in_range, table_of, Read as Loaded};
 use super::source::{GdalMessage, SourceError};
-use super::table::{Column, ColumnBuilder, Table};
+use super::table::{Column, ColumnBuilder};
 use super::value::{self, Value};
 use super::{LoadReport, Tally};
 use crate::config::{Encoding, LayerConfig, PropType};
@@ -107,7 +106,7 @@ struct Issue {
     text: String,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum IssueKind {
     Empty,
     Invalid,
@@ -134,10 +133,8 @@ struct Part {
     orphans: Vec<Orphan>,
     /// Counts of issues by kind, and the first few of each (with their record numbers).
     issues: Vec<Issue>,
-    counts: std::collections::HashMap<IssueKindKey, u64>,
+    counts: std::collections::HashMap<IssueKind, u64>,
 }
-
-type IssueKindKey = (u8, usize);
 
 /// A grouped row whose point is unusable and whose group this part does not know.
 struct Orphan {
@@ -148,15 +145,6 @@ struct Orphan {
     geometry: Issue,
     /// Its properties that do not convert (reported if it joins a group).
     properties: Vec<Issue>,
-}
-
-fn key_of(kind: IssueKind) -> IssueKindKey {
-    match kind {
-        IssueKind::Empty => (0, 0),
-        IssueKind::Invalid => (1, 0),
-        IssueKind::OutOfRange => (2, 0),
-        IssueKind::Value(i) => (3, i),
-    }
 }
 
 /// Column positions and types, resolved once from the header.
@@ -330,7 +318,7 @@ impl<'a> Plan<'a> {
         field: &impl Fn(usize) -> &'f str,
         record: u64,
         issues: &mut Vec<Issue>,
-        counts: &mut std::collections::HashMap<IssueKindKey, u64>,
+        counts: &mut std::collections::HashMap<IssueKind, u64>,
     ) {
         for (n, &(i, ty)) in self.properties.iter().enumerate() {
             let raw = field(i);
@@ -391,7 +379,7 @@ impl<'a> Plan<'a> {
         let mut report = LoadReport::default();
         let mut offset = 0u64;
         let mut issues: Vec<(IssueKind, u64, String)> = Vec::new();
-        let mut counts: std::collections::HashMap<IssueKindKey, u64> = Default::default();
+        let mut counts: std::collections::HashMap<IssueKind, u64> = Default::default();
         let mut grouper: Option<Grouper> = None;
         let mut points = Vec::new();
         let mut builders: Vec<ColumnBuilder> = self
@@ -423,7 +411,7 @@ impl<'a> Plan<'a> {
                     None => vec![orphan.geometry],
                 };
                 for i in reported {
-                    *counts.entry(key_of(i.kind)).or_default() += 1;
+                    *counts.entry(i.kind).or_default() += 1;
                     issues.push((i.kind, offset + orphan.record, i.text));
                 }
             }
@@ -450,50 +438,15 @@ impl<'a> Plan<'a> {
         let line = |record: u64| format!("line {}", record + 2);
         issues.sort_by_key(|&(_, record, _)| record);
         for (kind, record, text) in issues {
-            let tally = match kind {
-                IssueKind::Empty => &mut report.empty,
-                IssueKind::Invalid => &mut report.invalid,
-                IssueKind::OutOfRange => &mut report.out_of_range,
-                IssueKind::Value(n) => {
-                    let name = self
-                        .config
-                        .properties
-                        .get_index(n)
-                        .map_or(String::new(), |(k, _)| k.clone());
-                    report.invalid_values.entry(name).or_default()
-                }
-            };
+            let tally = self.tally(&mut report, kind);
             if tally.examples.len() < Tally::EXAMPLES {
                 tally.examples.push(format!("{}: {text}", line(record)));
             }
         }
-        for (key, n) in counts {
-            let tally = match key {
-                (0, _) => &mut report.empty,
-                (1, _) => &mut report.invalid,
-                (2, _) => &mut report.out_of_range,
-                (_, i) => {
-                    let name = self
-                        .config
-                        .properties
-                        .get_index(i)
-                        .map_or(String::new(), |(k, _)| k.clone());
-                    report.invalid_values.entry(name).or_default()
-                }
-            };
-            tally.count = n;
+        for (kind, n) in counts {
+            self.tally(&mut report, kind).count = n;
         }
-        let mut table = Table::with_rows(points.len());
-        for b in builders {
-            table.push(Arc::new(b.finish()));
-        }
-        if let Some(g) = grouper {
-            let (columns, rows) = g.finish();
-            for c in columns {
-                table.push(c);
-            }
-            report.grouped_rows = rows;
-        }
+        let table = table_of(points.len(), builders, grouper, &mut report);
         Loaded {
             geometries: points
                 .into_iter()
@@ -505,13 +458,32 @@ impl<'a> Plan<'a> {
     }
 }
 
+impl Plan<'_> {
+    /// The tally of the report an issue of this kind goes to.
+    fn tally<'r>(&self, report: &'r mut LoadReport, kind: IssueKind) -> &'r mut Tally {
+        match kind {
+            IssueKind::Empty => &mut report.empty,
+            IssueKind::Invalid => &mut report.invalid,
+            IssueKind::OutOfRange => &mut report.out_of_range,
+            IssueKind::Value(n) => {
+                let name = self
+                    .config
+                    .properties
+                    .get_index(n)
+                    .map_or(String::new(), |(k, _)| k.clone());
+                report.invalid_values.entry(name).or_default()
+            }
+        }
+    }
+}
+
 /// Counts an issue and keeps it when it is among the first few of its kind.
 fn note(
     issues: &mut Vec<Issue>,
-    counts: &mut std::collections::HashMap<IssueKindKey, u64>,
+    counts: &mut std::collections::HashMap<IssueKind, u64>,
     issue: Issue,
 ) {
-    let n = counts.entry(key_of(issue.kind)).or_default();
+    let n = counts.entry(issue.kind).or_default();
     *n += 1;
     if *n <= Tally::EXAMPLES as u64 {
         issues.push(issue);

@@ -237,6 +237,27 @@ pub(super) struct Read {
     pub report: LoadReport,
 }
 
+/// The table of the kept properties, then the group counts (recording the rows grouped).
+pub(super) fn table_of(
+    rows: usize,
+    builders: Vec<ColumnBuilder>,
+    grouper: Option<Grouper>,
+    report: &mut LoadReport,
+) -> Table {
+    let mut table = Table::with_rows(rows);
+    for b in builders {
+        table.push(Arc::new(b.finish()));
+    }
+    if let Some(g) = grouper {
+        let (columns, grouped) = g.finish();
+        for c in columns {
+            table.push(c);
+        }
+        report.grouped_rows = grouped;
+    }
+    table
+}
+
 /// Everything needed to turn one OGR feature into ours.
 struct Reader<'a> {
     config: &'a LayerConfig,
@@ -321,17 +342,7 @@ pub(super) fn read_features(config: &LayerConfig) -> Result<Read, SourceError> {
             g.add(&refs);
         }
     }
-    let mut table = Table::with_rows(geometries.len());
-    for b in builders {
-        table.push(Arc::new(b.finish()));
-    }
-    if let Some(g) = grouper {
-        let (columns, rows) = g.finish();
-        for c in columns {
-            table.push(c);
-        }
-        reader.report.grouped_rows = rows;
-    }
+    let table = table_of(geometries.len(), builders, grouper, &mut reader.report);
     Ok(Read {
         geometries,
         table,
