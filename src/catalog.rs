@@ -291,6 +291,7 @@ fn load_parallel(
                             if config.role == Some(crate::config::Role::Residences) {
                                 crate::analysis::fragility::enrich(layer);
                             }
+                            crate::tile::prepare(layer);
                         }
                         if let Ok(layer) = &result {
                             tracing::info!(

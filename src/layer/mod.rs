@@ -26,7 +26,7 @@ use serde::Serialize;
 
 pub use join::JoinReport;
 pub use load::{load, load_layer, load_layer_with, Reading};
-pub use pyramid::Pyramid;
+pub use pyramid::{Prepared, PreparedFeature, PreparedPolygon, Pyramid, PREPARED_ZOOMS};
 pub use shared::SharedSources;
 pub use source::{check_gzip, field_text, GdalMessage, SourceError};
 pub use table::{Column, Table};
@@ -82,6 +82,8 @@ pub struct Geometries {
     rows: Option<Arc<[u32]>>,
     /// Generalised Web Mercator copies of `all`, per zoom band (lines and polygons).
     pyramid: Option<Arc<Pyramid>>,
+    /// Polygons of `all` prepared for the tiles of the lowest zooms.
+    prepared: Arc<Prepared>,
 }
 
 impl Geometries {
@@ -91,6 +93,35 @@ impl Geometries {
             all: Arc::new(all),
             rows: None,
             pyramid: None,
+            prepared: Arc::default(),
+        }
+    }
+
+    /// The prepared polygons of zoom `z` (indexed like every geometry of the source, see
+    /// [`Geometries::source_index`]), computed by `fill` from the source's band geometries the
+    /// first time; `None` for zooms that are not prepared.
+    pub fn prepared<'g>(
+        &'g self,
+        z: u8,
+        fill: impl FnOnce(&dyn Fn(usize) -> Option<&'g Geometry<f64>>, usize) -> Vec<PreparedFeature>,
+    ) -> Option<&'g [PreparedFeature]> {
+        let pyramid = self.pyramid.as_ref()?;
+        // Only zooms with a band: from max_zoom on, tiles use the exact geometry.
+        pyramid.get(0, z)?;
+        let band = |i: usize| pyramid.get(i, z).flatten();
+        self.prepared.zoom(z, || fill(&band, self.all.len()))
+    }
+
+    /// The prepared polygons of zoom `z` if they were computed.
+    pub fn prepared_if_ready(&self, z: u8) -> Option<&[PreparedFeature]> {
+        self.prepared.get(z)
+    }
+
+    /// Feature `i`'s position among the geometries of its source.
+    pub fn source_index(&self, i: usize) -> Option<usize> {
+        match &self.rows {
+            Some(rows) => rows.get(i).map(|&r| r as usize),
+            None => Some(i),
         }
     }
 
@@ -148,6 +179,7 @@ impl Geometries {
             all: self.all.clone(),
             rows: Some(rows.into()),
             pyramid: self.pyramid.clone(),
+            prepared: self.prepared.clone(),
         }
     }
 
@@ -162,6 +194,7 @@ impl Geometries {
                 .pyramid
                 .as_ref()
                 .map_or(0, |p| p.vertices() * 16 + p.bands() * self.all.len() * 56)
+            + self.prepared.vertices() * 8
     }
 
     /// Whether other layers hold the same geometries (one shared copy).

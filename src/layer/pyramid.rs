@@ -72,6 +72,60 @@ impl Pyramid {
     }
 }
 
+/// The low zooms whose polygons can be prepared (see [`Prepared`]).
+pub const PREPARED_ZOOMS: u8 = 9;
+
+/// One polygon of a feature made ready for the tiles of one zoom: simplified, snapped to the
+/// level's integer grid and cleaned, in level units (tile units of tile 0/0 of the zoom). A tile
+/// that holds the polygon's whole box only shifts it by its corner, an exact integer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedPolygon {
+    /// The box of its exterior before snapping, in level units.
+    pub lo: [f64; 2],
+    pub hi: [f64; 2],
+    /// The cleaned shapes (rings, exterior first) it gave, in level units.
+    pub shapes: Vec<Vec<Vec<[i32; 2]>>>,
+}
+
+/// The polygons of one feature at one zoom; `None` for a feature that is not made of polygons.
+pub type PreparedFeature = Option<Vec<PreparedPolygon>>;
+
+/// Prepared polygons of every feature for the zooms below [`PREPARED_ZOOMS`], each zoom filled
+/// once (by the tile module, which knows how) and shared like the geometries.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    zooms: [std::sync::OnceLock<Vec<PreparedFeature>>; PREPARED_ZOOMS as usize],
+}
+
+impl Prepared {
+    /// The prepared features of zoom `z`, computed by `fill` the first time.
+    pub fn zoom(
+        &self,
+        z: u8,
+        fill: impl FnOnce() -> Vec<PreparedFeature>,
+    ) -> Option<&[PreparedFeature]> {
+        Some(self.zooms.get(usize::from(z))?.get_or_init(fill))
+    }
+
+    /// The prepared features of zoom `z`, when they were computed.
+    pub fn get(&self, z: u8) -> Option<&[PreparedFeature]> {
+        self.zooms.get(usize::from(z))?.get().map(Vec::as_slice)
+    }
+
+    /// Vertices held, all zooms together.
+    pub fn vertices(&self) -> usize {
+        self.zooms
+            .iter()
+            .filter_map(std::sync::OnceLock::get)
+            .flatten()
+            .flatten()
+            .flatten()
+            .flat_map(|p| p.shapes.iter().flatten())
+            .map(Vec::len)
+            .sum()
+    }
+}
+
 /// The side of one tile unit at zoom `z`, in Web Mercator metres.
 fn tile_unit_metres(z: u8) -> f64 {
     2.0 * mercator::HALF_WORLD / f64::from(1u32 << z.min(30)) / f64::from(EXTENT)

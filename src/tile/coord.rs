@@ -148,35 +148,53 @@ impl fmt::Display for TileCoord {
 /// Maps Web Mercator metres to one tile's units: `0..extent`, y down.
 #[derive(Debug, Clone, Copy)]
 pub struct TileTransform {
-    west: f64,
-    north: f64,
+    /// Tile units per Web Mercator metre.
     scale: f64,
+    /// The tile's corner in tile units of the whole zoom level (exact integers), subtracted from
+    /// the level's coordinates: a point's tile coordinates are its level coordinates minus this
+    /// offset, exactly, so work done once in level coordinates serves every tile.
+    offset: Coord<f64>,
 }
 
 impl TileTransform {
     /// The transform for a tile with `extent` units across.
     pub fn new(tile: TileCoord, extent: u32) -> Self {
-        let b = tile.bounds_mercator();
         Self {
-            west: b.min().x,
-            north: b.max().y,
             scale: f64::from(extent) / tile.size_mercator(),
+            offset: Coord {
+                x: f64::from(tile.x()) * f64::from(extent),
+                y: f64::from(tile.y()) * f64::from(extent),
+            },
         }
+    }
+
+    /// A Web Mercator point in units of the whole zoom level (tile units of tile 0/0).
+    pub fn level(&self, c: Coord<f64>) -> Coord<f64> {
+        Coord {
+            x: (c.x + HALF_WORLD) * self.scale,
+            y: (HALF_WORLD - c.y) * self.scale,
+        }
+    }
+
+    /// The tile's corner in level units.
+    pub fn offset(&self) -> Coord<f64> {
+        self.offset
     }
 
     /// A Web Mercator point in tile units (not rounded).
     pub fn apply(&self, c: Coord<f64>) -> Coord<f64> {
+        let l = self.level(c);
         Coord {
-            x: (c.x - self.west) * self.scale,
-            y: (self.north - c.y) * self.scale,
+            x: l.x - self.offset.x,
+            y: l.y - self.offset.y,
         }
     }
 
     /// Tile units back to Web Mercator metres.
     pub fn invert(&self, c: Coord<f64>) -> Coord<f64> {
         Coord {
-            x: self.west + c.x / self.scale,
-            y: self.north - c.y / self.scale,
+            x: (c.x + self.offset.x) / self.scale - HALF_WORLD,
+            y: HALF_WORLD - (c.y + self.offset.y) / self.scale,
         }
     }
 }

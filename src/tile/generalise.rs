@@ -41,6 +41,24 @@ impl Generaliser {
         }
     }
 
+    /// A generaliser that never clips: for work done once in level units (see
+    /// [`TileTransform::level`]), valid for every tile that holds the whole geometry.
+    pub fn unclipped(transform: TileTransform, tolerance: f64) -> Self {
+        Self {
+            transform,
+            clip: ClipBox {
+                min: f64::NEG_INFINITY,
+                max: f64::INFINITY,
+            },
+            tolerance,
+        }
+    }
+
+    /// Whether the box `[lo, hi]` (tile units) misses the buffered tile, or lies inside it.
+    pub fn placement(&self, lo: Coord<f64>, hi: Coord<f64>) -> (bool, bool) {
+        (self.clip.misses_box(lo, hi), self.clip.contains_box(lo, hi))
+    }
+
     /// The feature's parts in tile units; empty when nothing is left in the tile.
     /// A geometry collection gives one part per geometry family.
     pub fn geometry(&self, g: &Geometry<f64>) -> Vec<TileGeometry> {
@@ -123,7 +141,8 @@ impl Generaliser {
         }
     }
 
-    fn polygon(&self, p: &geo::Polygon<f64>, out: &mut Vec<Vec<Vec<TilePoint>>>) {
+    /// Adds the cleaned shapes of one polygon to `out`.
+    pub fn polygon(&self, p: &geo::Polygon<f64>, out: &mut Vec<Vec<Vec<TilePoint>>>) {
         let exterior: Vec<Coord<f64>> = p
             .exterior()
             .0
@@ -203,7 +222,7 @@ fn snap(c: Coord<f64>) -> TilePoint {
 }
 
 /// The box of some coordinates, `None` when there is none.
-fn extent(coords: &[Coord<f64>]) -> Option<(Coord<f64>, Coord<f64>)> {
+pub fn extent(coords: &[Coord<f64>]) -> Option<(Coord<f64>, Coord<f64>)> {
     let first = *coords.first()?;
     Some(coords.iter().fold((first, first), |(lo, hi), c| {
         (

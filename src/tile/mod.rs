@@ -12,10 +12,12 @@ mod clip;
 mod coord;
 mod generalise;
 mod mvt;
+mod prepare;
 
 pub use cache::{Rendered, TileCache, TileKey};
 pub use coord::{TileCoord, TileCoordError, TileTransform};
 pub use generalise::signed_area2;
+pub use prepare::prepare;
 
 use std::borrow::Cow;
 
@@ -144,6 +146,10 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
             // again per tile: fewer vertices (and bytes) than the band alone, at a small cost
             // since the band has few.
             let generaliser = Generaliser::new(transform, EXTENT, buffer, tolerance);
+            // Prepared polygons serve tiles drawn with the configured tolerance only.
+            let prepared = (tolerance == layer.config.tiles.tolerance)
+                .then(|| layer.geometries.prepared_if_ready(tile.z()))
+                .flatten();
             let mut tags = Tagger::new(layer);
             for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
                 let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
@@ -151,7 +157,15 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
                     Some(None) => continue,
                     None => Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
                 };
-                let parts = generaliser.geometry(&mercator);
+                let ready = prepared
+                    .and_then(|p| p.get(layer.geometries.source_index(id as usize)?))
+                    .and_then(Option::as_ref)
+                    .and_then(|p| prepare::draw(p, &mercator, &generaliser, transform.offset()));
+                let parts = match ready {
+                    Some(polygons) if polygons.is_empty() => continue,
+                    Some(polygons) => vec![mvt::TileGeometry::Polygons(polygons)],
+                    None => generaliser.geometry(&mercator),
+                };
                 if parts.is_empty() {
                     continue;
                 }

@@ -502,3 +502,43 @@ fn residence_cells_carry_the_mean_and_max_fragility() {
         assert!(checked > 5, "z{z}: {checked} cells");
     }
 }
+
+/// Low-zoom polygons prepared once per zoom give, byte for byte, the tiles the per-tile path
+/// draws: every tile over the demo region from z0 to z8, for each polygon layer, against the same
+/// layer loaded alone (nothing prepared).
+#[test]
+fn prepared_low_zoom_polygons_draw_the_same_tiles() {
+    let catalog = demo();
+    let mut compared = 0;
+    for id in [
+        "communes",
+        "lovac",
+        "epci",
+        "departements",
+        "perimetres_pvd",
+    ] {
+        let prepared = catalog.get(id).expect(id);
+        let alone = bourg::layer::load_layer(&prepared.config).expect("loads alone");
+        assert!(!alone.geometries.shares_with(&prepared.geometries));
+        let b = prepared.bounds.expect("bounds");
+        for z in 0..=8u8 {
+            assert!(
+                z < prepared.config.min_zoom || prepared.geometries.prepared_if_ready(z).is_some(),
+                "{id}: z{z} not prepared"
+            );
+            let nw = TileCoord::containing(b.west, b.north, z);
+            let se = TileCoord::containing(b.east, b.south, z);
+            for x in nw.x()..=se.x() {
+                for y in nw.y()..=se.y() {
+                    let tile =
+                        TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile");
+                    let a = bourg::tile::render(&[prepared.as_ref()], tile);
+                    let b = bourg::tile::render(&[&alone], tile);
+                    assert_eq!(a, b, "{id} {tile}");
+                    compared += usize::from(!a.is_empty());
+                }
+            }
+        }
+    }
+    assert!(compared > 50, "{compared} tiles");
+}
