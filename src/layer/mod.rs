@@ -26,7 +26,10 @@ use serde::Serialize;
 
 pub use join::JoinReport;
 pub use load::{load, load_layer, load_layer_with, Reading};
-pub use pyramid::{Prepared, PreparedFeature, PreparedPolygon, Pyramid, PREPARED_ZOOMS};
+pub use pyramid::{
+    Prepared, PreparedCell, PreparedCells, PreparedFeature, PreparedPolygon, Pyramid,
+    PREPARED_TOLERANCES, PREPARED_ZOOMS,
+};
 pub use shared::SharedSources;
 pub use source::{check_gzip, field_text, GdalMessage, SourceError};
 pub use table::{Column, Table};
@@ -84,6 +87,8 @@ pub struct Geometries {
     pyramid: Option<Arc<Pyramid>>,
     /// Polygons of `all` prepared for the tiles of the lowest zooms.
     prepared: Arc<Prepared>,
+    /// Points of `all` aggregated in the cells of the lowest zooms.
+    pub cells: Arc<PreparedCells>,
 }
 
 impl Geometries {
@@ -94,27 +99,30 @@ impl Geometries {
             rows: None,
             pyramid: None,
             prepared: Arc::default(),
+            cells: Arc::default(),
         }
     }
 
-    /// The prepared polygons of zoom `z` (indexed like every geometry of the source, see
+    /// The prepared polygons of zoom `z` at tolerance level `k` (the layer's tolerance times
+    /// 2^k; indexed like every geometry of the source, see
     /// [`Geometries::source_index`]), computed by `fill` from the source's band geometries the
     /// first time; `None` for zooms that are not prepared.
     pub fn prepared<'g>(
         &'g self,
         z: u8,
+        k: usize,
         fill: impl FnOnce(&dyn Fn(usize) -> Option<&'g Geometry<f64>>, usize) -> Vec<PreparedFeature>,
     ) -> Option<&'g [PreparedFeature]> {
         let pyramid = self.pyramid.as_ref()?;
         // Only zooms with a band: from max_zoom on, tiles use the exact geometry.
         pyramid.get(0, z)?;
         let band = |i: usize| pyramid.get(i, z).flatten();
-        self.prepared.zoom(z, || fill(&band, self.all.len()))
+        self.prepared.zoom(z, k, || fill(&band, self.all.len()))
     }
 
-    /// The prepared polygons of zoom `z` if they were computed.
-    pub fn prepared_if_ready(&self, z: u8) -> Option<&[PreparedFeature]> {
-        self.prepared.get(z)
+    /// The prepared polygons of zoom `z` at tolerance level `k` if they were computed.
+    pub fn prepared_if_ready(&self, z: u8, k: usize) -> Option<&[PreparedFeature]> {
+        self.prepared.get(z, k)
     }
 
     /// Feature `i`'s position among the geometries of its source.
@@ -180,6 +188,8 @@ impl Geometries {
             rows: Some(rows.into()),
             pyramid: self.pyramid.clone(),
             prepared: self.prepared.clone(),
+            // Cells count every feature: a selection has none prepared.
+            cells: Arc::default(),
         }
     }
 
@@ -195,6 +205,7 @@ impl Geometries {
                 .as_ref()
                 .map_or(0, |p| p.vertices() * 16 + p.bands() * self.all.len() * 56)
             + self.prepared.vertices() * 8
+            + self.cells.len() * 96
     }
 
     /// Whether other layers hold the same geometries (one shared copy).

@@ -74,6 +74,9 @@ impl Pyramid {
 
 /// The low zooms whose polygons can be prepared (see [`Prepared`]).
 pub const PREPARED_ZOOMS: u8 = 9;
+/// Tolerances prepared: the layer's, 2 and 4 times it (the steps a tile over its byte budget
+/// takes first).
+pub const PREPARED_TOLERANCES: usize = 3;
 
 /// One polygon of a feature made ready for the tiles of one zoom: simplified, snapped to the
 /// level's integer grid and cleaned, in level units (tile units of tile 0/0 of the zoom). A tile
@@ -94,28 +97,36 @@ pub type PreparedFeature = Option<Vec<PreparedPolygon>>;
 /// once (by the tile module, which knows how) and shared like the geometries.
 #[derive(Debug, Default)]
 pub struct Prepared {
-    zooms: [std::sync::OnceLock<Vec<PreparedFeature>>; PREPARED_ZOOMS as usize],
+    zooms:
+        [[std::sync::OnceLock<Vec<PreparedFeature>>; PREPARED_TOLERANCES]; PREPARED_ZOOMS as usize],
 }
 
 impl Prepared {
-    /// The prepared features of zoom `z`, computed by `fill` the first time.
+    /// The prepared features of zoom `z` at tolerance level `k`, computed by `fill` the first
+    /// time.
     pub fn zoom(
         &self,
         z: u8,
+        k: usize,
         fill: impl FnOnce() -> Vec<PreparedFeature>,
     ) -> Option<&[PreparedFeature]> {
-        Some(self.zooms.get(usize::from(z))?.get_or_init(fill))
+        Some(self.zooms.get(usize::from(z))?.get(k)?.get_or_init(fill))
     }
 
-    /// The prepared features of zoom `z`, when they were computed.
-    pub fn get(&self, z: u8) -> Option<&[PreparedFeature]> {
-        self.zooms.get(usize::from(z))?.get().map(Vec::as_slice)
+    /// The prepared features of zoom `z` at tolerance level `k`, when they were computed.
+    pub fn get(&self, z: u8, k: usize) -> Option<&[PreparedFeature]> {
+        self.zooms
+            .get(usize::from(z))?
+            .get(k)?
+            .get()
+            .map(Vec::as_slice)
     }
 
     /// Vertices held, all zooms together.
     pub fn vertices(&self) -> usize {
         self.zooms
             .iter()
+            .flatten()
             .filter_map(std::sync::OnceLock::get)
             .flatten()
             .flatten()
@@ -123,6 +134,56 @@ impl Prepared {
             .flat_map(|p| p.shapes.iter().flatten())
             .map(Vec::len)
             .sum()
+    }
+}
+
+/// One grid cell of aggregated points, in level units (see [`Prepared`]): its key is the
+/// cell's column and row over the whole zoom level.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PreparedCell {
+    /// Column and row of the cell in the level.
+    pub key: (i64, i64),
+    /// Points counted.
+    pub count: i64,
+    /// Sums of their level coordinates.
+    pub sum_x: f64,
+    pub sum_y: f64,
+    /// Sums of the summed properties.
+    pub sums: Vec<f64>,
+    /// Per statistic: sum and number of the values, maximum.
+    pub stats: Vec<(f64, u32, f64)>,
+}
+
+/// Point cells of the lowest zooms at the layer's cell size, each zoom filled once, sorted by
+/// row then column.
+#[derive(Debug, Default)]
+pub struct PreparedCells {
+    zooms: [std::sync::OnceLock<Vec<PreparedCell>>; PREPARED_ZOOMS as usize],
+}
+
+impl PreparedCells {
+    /// The cells of zoom `z`, computed by `fill` the first time.
+    pub fn zoom(&self, z: u8, fill: impl FnOnce() -> Vec<PreparedCell>) -> Option<&[PreparedCell]> {
+        Some(self.zooms.get(usize::from(z))?.get_or_init(fill))
+    }
+
+    /// The cells of zoom `z`, when they were computed.
+    pub fn get(&self, z: u8) -> Option<&[PreparedCell]> {
+        self.zooms.get(usize::from(z))?.get().map(Vec::as_slice)
+    }
+
+    /// Cells held, all zooms together.
+    pub fn len(&self) -> usize {
+        self.zooms
+            .iter()
+            .filter_map(std::sync::OnceLock::get)
+            .map(Vec::len)
+            .sum()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -17,7 +17,6 @@ mod prepare;
 pub use cache::{Rendered, TileCache, TileKey};
 pub use coord::{TileCoord, TileCoordError, TileTransform};
 pub use generalise::signed_area2;
-pub use prepare::prepare;
 
 use std::borrow::Cow;
 
@@ -146,10 +145,9 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
             // again per tile: fewer vertices (and bytes) than the band alone, at a small cost
             // since the band has few.
             let generaliser = Generaliser::new(transform, EXTENT, buffer, tolerance);
-            // Prepared polygons serve tiles drawn with the configured tolerance only.
-            let prepared = (tolerance == layer.config.tiles.tolerance)
-                .then(|| layer.geometries.prepared_if_ready(tile.z()))
-                .flatten();
+            // Prepared polygons serve tiles drawn with a prepared tolerance.
+            let prepared = prepare::level(tolerance, layer.config.tiles.tolerance)
+                .and_then(|k| layer.geometries.prepared_if_ready(tile.z(), k));
             let mut tags = Tagger::new(layer);
             for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
                 let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
@@ -178,6 +176,13 @@ fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
     }
     let features = builder.len();
     (builder.finish(), features)
+}
+
+/// Prepares what the tiles of a layer's lowest zooms reuse (at load): polygons simplified,
+/// snapped and cleaned per zoom, and point cells per zoom.
+pub fn prepare(layer: &Layer) {
+    prepare::prepare(layer);
+    aggregate::prepare(layer);
 }
 
 /// The MVT tags of a layer's features, with the key and text value indexes cached per column

@@ -17,10 +17,16 @@ use super::coord::{TileCoord, TileTransform};
 use super::generalise::{extent, Generaliser};
 use super::mvt::TilePoint;
 use crate::config::EXTENT;
-use crate::layer::{Layer, PreparedFeature, PreparedPolygon, PREPARED_ZOOMS};
+use crate::layer::{Layer, PreparedFeature, PreparedPolygon, PREPARED_TOLERANCES, PREPARED_ZOOMS};
+
+/// The tolerance level prepared for a tile tolerance: `k` for the layer's times 2^k.
+pub fn level(tolerance: f64, configured: f64) -> Option<usize> {
+    (0..PREPARED_TOLERANCES).find(|&k| tolerance == configured * 2f64.powi(k as i32))
+}
 
 /// Prepares the zooms of a layer's tiles that can be (from its `min_zoom`, below
-/// [`PREPARED_ZOOMS`] and its `max_zoom`). Shared geometries are prepared once.
+/// [`PREPARED_ZOOMS`] and its `max_zoom`), at the layer's tolerance and at 2 and 4 times it (what
+/// a tile over its byte budget tries first). Shared geometries are prepared once.
 ///
 /// # Runtime
 /// One simplification and cleaning per polygon and zoom: about 0.5 s a zoom for the 35,000
@@ -28,9 +34,12 @@ use crate::layer::{Layer, PreparedFeature, PreparedPolygon, PREPARED_ZOOMS};
 pub fn prepare(layer: &Layer) {
     let tolerance = layer.config.tiles.tolerance;
     for z in layer.config.min_zoom..PREPARED_ZOOMS.min(layer.config.max_zoom) {
-        layer
-            .geometries
-            .prepared(z, |band, n| prepare_zoom(band, n, z, tolerance));
+        for k in 0..PREPARED_TOLERANCES {
+            let t = tolerance * 2f64.powi(k as i32);
+            layer
+                .geometries
+                .prepared(z, k, |band, n| prepare_zoom(band, n, z, t));
+        }
     }
 }
 
