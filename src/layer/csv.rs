@@ -266,7 +266,7 @@ impl<'a> Plan<'a> {
             if let Some(g) = part.grouper.as_mut() {
                 if let Some(existing) = g.existing(&group_values) {
                     g.add_to(existing, &group_values);
-                    self.check_properties(&field, r, &mut part.issues, &mut part.counts);
+                    self.properties(&field, r, &mut part.issues, &mut part.counts, None);
                     continue;
                 }
             }
@@ -275,7 +275,7 @@ impl<'a> Plan<'a> {
                 Err(issue) if part.grouper.is_some() => {
                     let mut properties = Vec::new();
                     let mut ignored = Default::default();
-                    self.check_properties(&field, r, &mut properties, &mut ignored);
+                    self.properties(&field, r, &mut properties, &mut ignored, None);
                     part.orphans.push(Orphan {
                         record: r,
                         values: group_values.iter().map(|s| (*s).to_owned()).collect(),
@@ -289,19 +289,13 @@ impl<'a> Plan<'a> {
                     continue;
                 }
             };
-            for (b, &(i, ty)) in builders.iter_mut().zip(&self.properties) {
-                let raw = field(i);
-                let v = if raw.is_empty() {
-                    Value::Null
-                } else if ty == PropType::String {
-                    b.push_text(raw);
-                    continue;
-                } else {
-                    value::from_text(raw, ty).unwrap_or(Value::Null)
-                };
-                b.push(v);
-            }
-            self.check_properties(&field, r, &mut part.issues, &mut part.counts);
+            self.properties(
+                &field,
+                r,
+                &mut part.issues,
+                &mut part.counts,
+                Some(&mut builders),
+            );
             part.points.push(point);
             if let Some(g) = part.grouper.as_mut() {
                 g.add(&group_values);
@@ -313,27 +307,46 @@ impl<'a> Plan<'a> {
     }
 
     /// Reports the properties of a row that do not convert to their type.
-    fn check_properties<'f>(
+    /// Converts the properties of a row, noting those that do not convert to their type, and
+    /// appends them to `builders` when given (as `load`'s GDAL reader does).
+    fn properties<'f>(
         &self,
         field: &impl Fn(usize) -> &'f str,
         record: u64,
         issues: &mut Vec<Issue>,
         counts: &mut std::collections::HashMap<IssueKind, u64>,
+        mut builders: Option<&mut [ColumnBuilder]>,
     ) {
         for (n, &(i, ty)) in self.properties.iter().enumerate() {
             let raw = field(i);
-            if raw.is_empty() || ty == PropType::String {
+            if raw.is_empty() {
+                if let Some(b) = builders.as_deref_mut() {
+                    b[n].push(Value::Null);
+                }
                 continue;
             }
-            if value::from_text(raw, ty).is_err() {
-                let name = self.config.properties.get_index(n).map_or("", |(k, _)| k);
-                let text = format!("{name} = StringValue({raw:?}) is not a {ty}");
-                let issue = Issue {
-                    kind: IssueKind::Value(n),
-                    record,
-                    text,
-                };
-                note(issues, counts, issue);
+            if ty == PropType::String {
+                if let Some(b) = builders.as_deref_mut() {
+                    b[n].push_text(raw);
+                }
+                continue;
+            }
+            let v = match value::from_text(raw, ty) {
+                Ok(v) => v,
+                Err(_) => {
+                    let name = self.config.properties.get_index(n).map_or("", |(k, _)| k);
+                    let text = format!("{name} = StringValue({raw:?}) is not a {ty}");
+                    let issue = Issue {
+                        kind: IssueKind::Value(n),
+                        record,
+                        text,
+                    };
+                    note(issues, counts, issue);
+                    Value::Null
+                }
+            };
+            if let Some(b) = builders.as_deref_mut() {
+                b[n].push(v);
             }
         }
     }

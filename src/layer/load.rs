@@ -192,12 +192,7 @@ pub(super) fn assemble(
         .reduce(|a, b| a.union(&b));
     let index = SpatialIndex::bulk_load(envelopes);
     let geometry_kind = GeometryKind::of_all(geometries.iter());
-    if matches!(
-        geometry_kind,
-        GeometryKind::Polygon | GeometryKind::LineString | GeometryKind::Geometry
-    ) {
-        geometries.generalise(config.max_zoom, config.tiles.tolerance);
-    }
+    geometries.generalise(geometry_kind, config.max_zoom, config.tiles.tolerance);
     report.features = geometries.len();
     report.load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut layer = Layer {
@@ -317,12 +312,9 @@ pub(super) fn read_features(config: &LayerConfig) -> Result<Read, SourceError> {
             .iter()
             .map(|&i| source::field_text(&feature, i))
             .collect();
-        let in_group = grouper.as_mut().and_then(|g| {
-            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-            g.existing(&refs)
-        });
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        let in_group = grouper.as_mut().and_then(|g| g.existing(&refs));
         if let (Some(g), Some(group)) = (grouper.as_mut(), in_group) {
-            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
             g.add_to(group, &refs);
             // The residence keeps its first row's values, but a malformed later row is
             // still reported with its line.
@@ -338,7 +330,6 @@ pub(super) fn read_features(config: &LayerConfig) -> Result<Read, SourceError> {
         }
         geometries.push(wgs84);
         if let Some(g) = grouper.as_mut() {
-            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
             g.add(&refs);
         }
     }

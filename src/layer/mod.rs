@@ -133,8 +133,12 @@ impl Geometries {
         }
     }
 
-    /// Builds the zoom bands (see [`Pyramid::build`]) unless there are some already.
-    pub fn generalise(&mut self, max_zoom: u8, tolerance: f64) {
+    /// Builds the zoom bands (see [`Pyramid::build`]) of line and polygon geometries (`kind`),
+    /// unless there are some already; points have none.
+    pub fn generalise(&mut self, kind: GeometryKind, max_zoom: u8, tolerance: f64) {
+        if matches!(kind, GeometryKind::Point | GeometryKind::None) {
+            return;
+        }
         if self.pyramid.is_none() {
             self.pyramid = Some(Arc::new(Pyramid::build(&self.all, max_zoom, tolerance)));
         }
@@ -143,12 +147,7 @@ impl Geometries {
     /// The generalised Web Mercator geometry of feature `i` for zoom `z`: `None` when there is
     /// no band for `z` (project the exact one), `Some(None)` when the feature vanishes there.
     pub fn generalised(&self, i: usize, z: u8) -> Option<Option<&Geometry<f64>>> {
-        let pyramid = self.pyramid.as_ref()?;
-        let i = match &self.rows {
-            Some(rows) => *rows.get(i)? as usize,
-            None => i,
-        };
-        pyramid.get(i, z)
+        self.pyramid.as_ref()?.get(self.source_index(i)?, z)
     }
 
     /// Number of features.
@@ -163,10 +162,7 @@ impl Geometries {
 
     /// Feature `i`'s geometry.
     pub fn get(&self, i: usize) -> Option<&Geometry<f64>> {
-        match &self.rows {
-            Some(rows) => self.all.get(*rows.get(i)? as usize),
-            None => self.all.get(i),
-        }
+        self.all.get(self.source_index(i)?)
     }
 
     /// Every geometry, in feature order.
@@ -178,10 +174,7 @@ impl Geometries {
     pub fn retain(&self, keep: &[bool]) -> Self {
         let rows: Vec<u32> = (0..self.len())
             .filter(|&i| keep.get(i).copied().unwrap_or(false))
-            .map(|i| match &self.rows {
-                Some(r) => r[i],
-                None => i as u32,
-            })
+            .filter_map(|i| self.source_index(i).map(|r| r as u32))
             .collect();
         Self {
             all: self.all.clone(),

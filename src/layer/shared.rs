@@ -137,12 +137,8 @@ fn read_shared(config: &LayerConfig) -> Result<SharedRead, SourceError> {
         report,
     } = read_features(config)?;
     let mut geometries = Geometries::new(geometries);
-    if !matches!(
-        GeometryKind::of_all(geometries.iter()),
-        GeometryKind::Point | GeometryKind::None
-    ) {
-        geometries.generalise(config.max_zoom, config.tiles.tolerance);
-    }
+    let kind = GeometryKind::of_all(geometries.iter());
+    geometries.generalise(kind, config.max_zoom, config.tiles.tolerance);
     let columns = config
         .properties
         .keys()

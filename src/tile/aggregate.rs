@@ -101,12 +101,9 @@ pub fn prepare_cells(
     let size = f64::from(cell_size);
     let mut cells: HashMap<(i64, i64), PreparedCell> = HashMap::default();
     for feature in layer.features() {
-        let Some(c) = representative_point(feature.wgs84).map(crate::mercator::from_wgs84) else {
-            continue;
-        };
-        let p = transform.level(c);
-        let key = ((p.x / size).floor() as i64, (p.y / size).floor() as i64);
-        carried.count(&mut cells, key, p, &feature);
+        if let Some((key, p)) = cell_of(&feature, &transform, size) {
+            carried.count(&mut cells, key, p, &feature);
+        }
     }
     let mut out: Vec<PreparedCell> = cells.into_values().collect();
     out.sort_unstable_by_key(|c| (c.key.1, c.key.0));
@@ -170,12 +167,9 @@ pub fn aggregate(
         None => {
             let mut map: HashMap<(i64, i64), PreparedCell> = HashMap::default();
             for (_, feature) in layer.query(&tile.bbox_wgs84(f64::from(margin), EXTENT)) {
-                let Some(c) = representative_point(feature.wgs84).map(crate::mercator::from_wgs84)
-                else {
+                let Some((key, p)) = cell_of(&feature, &transform, size) else {
                     continue;
                 };
-                let p = transform.level(c);
-                let key = ((p.x / size).floor() as i64, (p.y / size).floor() as i64);
                 if !(key.0 >= x0 && key.0 < x1 && key.1 >= y0 && key.1 < y1) {
                     continue;
                 }
@@ -222,6 +216,20 @@ pub fn aggregate(
         let geometry = TileGeometry::Points(vec![[x.round() as i32, y.round() as i32]]);
         out.add_feature(id, &geometry, values.iter().map(|(k, v)| (*k, v)));
     }
+}
+
+/// The level cell (column, row) a point feature is counted in, with its level coordinates.
+fn cell_of(
+    feature: &crate::layer::Feature<'_>,
+    transform: &TileTransform,
+    size: f64,
+) -> Option<((i64, i64), Coord<f64>)> {
+    let c = representative_point(feature.wgs84).map(crate::mercator::from_wgs84)?;
+    let p = transform.level(c);
+    Some((
+        ((p.x / size).floor() as i64, (p.y / size).floor() as i64),
+        p,
+    ))
 }
 
 /// The point a feature is counted at: itself, or the first point of a multi-point.

@@ -53,6 +53,19 @@ fn buffered_box(buffer: u32) -> Rect<f64> {
     )
 }
 
+/// Every tile of zoom `z` that meets the box.
+fn tiles_over(b: &BboxWgs84, z: u8) -> Vec<TileCoord> {
+    let nw = TileCoord::containing(b.west, b.north, z);
+    let se = TileCoord::containing(b.east, b.south, z);
+    (nw.x()..=se.x())
+        .flat_map(|x| {
+            (nw.y()..=se.y()).map(move |y| {
+                TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile")
+            })
+        })
+        .collect()
+}
+
 /// Ids of the source features whose geometry meets the buffered tile, by brute force over every
 /// feature (no R-tree), with the area of the part inside (0 for points and lines).
 fn brute_force(layer: &Layer, tile: TileCoord) -> BTreeMap<u64, f64> {
@@ -270,18 +283,7 @@ fn every_demo_tile_from_z0_to_z16_is_under_budget() {
         .reduce(|a, b| a.union(&b))
         .expect("bounds");
     // Every tile over the demo region up to z10; beyond, every tile around the densest places.
-    let mut tiles: Vec<TileCoord> = Vec::new();
-    for z in 0..=10u8 {
-        let nw = TileCoord::containing(bounds.west, bounds.north, z);
-        let se = TileCoord::containing(bounds.east, bounds.south, z);
-        for x in nw.x()..=se.x() {
-            for y in nw.y()..=se.y() {
-                tiles.push(
-                    TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile"),
-                );
-            }
-        }
-    }
+    let mut tiles: Vec<TileCoord> = (0..=10u8).flat_map(|z| tiles_over(&bounds, z)).collect();
     let places = [
         (2.8319, 50.4322),
         (2.7775, 50.4183),
@@ -542,21 +544,15 @@ fn prepared_low_zoom_polygons_draw_the_same_tiles() {
                     || (0..3).all(|k| prepared.geometries.prepared_if_ready(z, k).is_some()),
                 "{id}: z{z} not prepared"
             );
-            let nw = TileCoord::containing(b.west, b.north, z);
-            let se = TileCoord::containing(b.east, b.south, z);
-            for x in nw.x()..=se.x() {
-                for y in nw.y()..=se.y() {
-                    let tile =
-                        TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile");
-                    let a = bourg::tile::render(&[prepared.as_ref()], tile);
-                    // The tight layer's tiles go over its budget and are drawn again.
-                    if id == "tight" {
-                        assert!(a.len() < 2 * 12_000, "{tile}: {} bytes", a.len());
-                    }
-                    let b = bourg::tile::render(&[&alone], tile);
-                    assert_eq!(a, b, "{id} {tile}");
-                    compared += usize::from(!a.is_empty());
+            for tile in tiles_over(&b, z) {
+                let a = bourg::tile::render(&[prepared.as_ref()], tile);
+                // The tight layer's tiles go over its budget and are drawn again.
+                if id == "tight" {
+                    assert!(a.len() < 2 * 12_000, "{tile}: {} bytes", a.len());
                 }
+                let b = bourg::tile::render(&[&alone], tile);
+                assert_eq!(a, b, "{id} {tile}");
+                compared += usize::from(!a.is_empty());
             }
         }
     }
@@ -580,17 +576,11 @@ fn prepared_point_cells_draw_the_same_tiles() {
         let b = prepared.bounds.expect("bounds");
         for z in prepared.config.min_zoom..=8u8 {
             assert!(prepared.geometries.cells.get(z).is_some(), "{id}: z{z}");
-            let nw = TileCoord::containing(b.west, b.north, z);
-            let se = TileCoord::containing(b.east, b.south, z);
-            for x in nw.x()..=se.x() {
-                for y in nw.y()..=se.y() {
-                    let tile =
-                        TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile");
-                    let a = bourg::tile::render(&[prepared.as_ref()], tile);
-                    let b = bourg::tile::render(&[&alone], tile);
-                    assert_eq!(a, b, "{id} {tile}");
-                    compared += usize::from(!a.is_empty());
-                }
+            for tile in tiles_over(&b, z) {
+                let a = bourg::tile::render(&[prepared.as_ref()], tile);
+                let b = bourg::tile::render(&[&alone], tile);
+                assert_eq!(a, b, "{id} {tile}");
+                compared += usize::from(!a.is_empty());
             }
         }
     }
