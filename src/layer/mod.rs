@@ -197,7 +197,7 @@ impl Geometries {
                 .pyramid
                 .as_ref()
                 .map_or(0, |p| p.vertices() * 16 + p.bands() * self.all.len() * 56)
-            + self.prepared.vertices() * 8
+            + self.prepared.heap_bytes()
             + self.cells.len() * 96
     }
 

@@ -74,20 +74,26 @@ impl Pyramid {
 
 /// The low zooms whose polygons can be prepared (see [`Prepared`]).
 pub const PREPARED_ZOOMS: u8 = 9;
-/// Tolerances prepared: the layer's, 2 and 4 times it (the steps a tile over its byte budget
-/// takes first).
-pub const PREPARED_TOLERANCES: usize = 3;
+/// Tolerances prepared: the layer's, and 2, 4, 8, 16 and 32 times it (the steps a tile over its
+/// byte budget takes).
+pub const PREPARED_TOLERANCES: usize = 6;
 
 /// One polygon of a feature made ready for the tiles of one zoom: simplified, snapped to the
-/// level's integer grid and cleaned, in level units (tile units of tile 0/0 of the zoom). A tile
-/// that holds the polygon's whole box only shifts it by its corner, an exact integer.
+/// level's integer grid, cleaned and encoded as MVT geometry commands, in level units (tile
+/// units of tile 0/0 of the zoom). A tile that holds the polygon's whole box only shifts its
+/// first point by the tile's corner, an exact integer: the other commands are relative.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedPolygon {
     /// The box of its exterior before snapping, in level units.
     pub lo: [f64; 2],
     pub hi: [f64; 2],
-    /// The cleaned shapes (rings, exterior first) it gave, in level units.
-    pub shapes: Vec<Vec<Vec<[i32; 2]>>>,
+    /// The first point of its commands, in level units.
+    pub start: [i32; 2],
+    /// Where its commands leave the cursor, in level units.
+    pub end: [i32; 2],
+    /// Its commands after the leading `MoveTo(1) 0 0` (relative to `start`); empty when
+    /// nothing of the polygon is left at this zoom.
+    pub commands: Box<[u8]>,
 }
 
 /// The polygons of one feature at one zoom; `None` for a feature that is not made of polygons.
@@ -122,8 +128,8 @@ impl Prepared {
             .map(Vec::as_slice)
     }
 
-    /// Vertices held, all zooms together.
-    pub fn vertices(&self) -> usize {
+    /// Bytes held (commands and the fixed part of each polygon), all zooms together.
+    pub fn heap_bytes(&self) -> usize {
         self.zooms
             .iter()
             .flatten()
@@ -131,8 +137,7 @@ impl Prepared {
             .flatten()
             .flatten()
             .flatten()
-            .flat_map(|p| p.shapes.iter().flatten())
-            .map(Vec::len)
+            .map(|p| p.commands.len() + std::mem::size_of::<PreparedPolygon>())
             .sum()
     }
 }

@@ -303,12 +303,20 @@ impl Column {
 
     /// The dictionary code and text of a row of a text column; `None` when null or not text.
     /// Codes are stable for the column's life: callers may cache per code.
-    pub fn text_code(&self, row: usize) -> Option<(u32, &str)> {
+    pub fn text_code(&self, row: usize) -> Option<(u32, &Arc<str>)> {
         match self {
             Column::Text(c) => match c.codes.get(row) {
                 0 => None,
                 code => Some((code as u32, &c.dict[code])),
             },
+            _ => None,
+        }
+    }
+
+    /// The distinct texts of a text column (its dictionary; the first entry may stand for null).
+    pub fn dictionary(&self) -> Option<&[Arc<str>]> {
+        match self {
+            Column::Text(c) => Some(&c.dict),
             _ => None,
         }
     }

@@ -52,6 +52,11 @@ pub struct LayerTile {
 
 /// Renders one layer for one tile; `None` when the layer has nothing there (or is not drawn at
 /// this zoom).
+///
+/// A tile over its byte budget is drawn again more generalised. For polygons prepared at several
+/// tolerances, the next tolerance is the first whose prepared commands, plus the properties at
+/// the bytes per feature the first drawing measured, are expected to fit; otherwise, and for
+/// points, each step doubles (quadruples when more than twice over) the tolerance or cell size.
 pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
     let config = &layer.config;
     if tile.z() < config.min_zoom || layer.is_empty() {
@@ -71,15 +76,59 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
             },
         },
     };
+    let mut candidates: Option<Vec<u32>> = None;
+    if let Drawn::Features { tolerance } = drawn {
+        // Polygons prepared at several tolerances: start from the first expected to fit.
+        let bbox = tile.bbox_wgs84(f64::from(tiles.buffer), EXTENT);
+        let ids: Vec<u32> = layer.query(&bbox).map(|(id, _)| id).collect();
+        if let Some(level) = prepare::level(tolerance, tiles.tolerance) {
+            let others = feature_bytes(layer);
+            drawn = fitting_level(layer, tile, level, &ids, others)
+                .or_else(|| coarsest_level(layer, tile, level))
+                .unwrap_or(drawn);
+        }
+        candidates = Some(ids);
+    }
     loop {
-        let (bytes, features) = draw(layer, tile, drawn);
+        let started = std::time::Instant::now();
+        let (builder, ids) = match drawn {
+            Drawn::Cells { cell_size } => (draw_cells(layer, tile, cell_size), None),
+            Drawn::Features { tolerance } => {
+                let ids = candidates.take().unwrap_or_else(|| {
+                    let bbox = tile.bbox_wgs84(f64::from(tiles.buffer), EXTENT);
+                    layer.query(&bbox).map(|(id, _)| id).collect()
+                });
+                (draw_features(layer, tile, tolerance, &ids), Some(ids))
+            }
+        };
+        let features = builder.len();
+        let geometry_bytes = builder.geometry_bytes();
+        let bytes = builder.finish();
+        tracing::debug!(
+            layer = %layer.id(),
+            %tile,
+            ?drawn,
+            features,
+            bytes = bytes.len(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "layer drawn"
+        );
         if features == 0 {
             return None;
         }
         let next = if bytes.len() <= tiles.max_bytes {
             None
         } else {
+            let others = (bytes.len() - geometry_bytes) as f64 / features as f64;
+            let predicted = match (drawn, &ids) {
+                (Drawn::Features { tolerance }, Some(ids)) => {
+                    prepare::level(tolerance, tiles.tolerance)
+                        .and_then(|k| fitting_level(layer, tile, k + 1, ids, others))
+                }
+                _ => None,
+            };
             match drawn {
+                _ if predicted.is_some() => predicted,
                 Drawn::Cells { cell_size } if cell_size < EXTENT => Some(Drawn::Cells {
                     cell_size: cell_size * 2,
                 }),
@@ -113,7 +162,10 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
             }
         };
         match next {
-            Some(d) => drawn = d,
+            Some(d) => {
+                drawn = d;
+                candidates = ids;
+            }
             None => {
                 return Some(LayerTile {
                     bytes,
@@ -125,64 +177,174 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
     }
 }
 
-fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> (Vec<u8>, usize) {
-    let mut builder = LayerBuilder::new(layer.id(), EXTENT);
-    match drawn {
-        Drawn::Cells { cell_size } => {
-            let (sums, stats) = layer
-                .config
-                .tiles
-                .aggregate
-                .as_ref()
-                .map(|a| (a.sums.as_slice(), a.stats.as_slice()))
-                .unwrap_or_default();
-            aggregate::aggregate(layer, tile, cell_size, sums, stats, &mut builder);
+/// The first prepared tolerance level from `from` on at which the features `ids` are expected to
+/// fit the layer's byte budget (their prepared commands, plus `others` bytes per feature drawn);
+/// `None` when the layer's polygons are not prepared for this zoom, or none is expected to fit.
+fn fitting_level(
+    layer: &Layer,
+    tile: TileCoord,
+    from: usize,
+    ids: &[u32],
+    others: f64,
+) -> Option<Drawn> {
+    let budget = layer.config.tiles.max_bytes as f64;
+    (from..crate::layer::PREPARED_TOLERANCES).find_map(|k| {
+        let prepared = layer.geometries.prepared_if_ready(tile.z(), k)?;
+        let (mut bytes, mut features) = (0usize, 0usize);
+        for &id in ids {
+            let source = layer.geometries.source_index(id as usize)?;
+            let size = prepare::size(prepared.get(source)?.as_deref()?);
+            bytes += size;
+            features += usize::from(size > 0);
         }
-        Drawn::Features { tolerance } => {
-            let buffer = layer.config.tiles.buffer;
-            let transform = TileTransform::new(tile, EXTENT);
-            // A zoom band's geometry, already simplified within half the tolerance, is simplified
-            // again per tile: fewer vertices (and bytes) than the band alone, at a small cost
-            // since the band has few.
-            let generaliser = Generaliser::new(transform, EXTENT, buffer, tolerance);
-            // Prepared polygons serve tiles drawn with a prepared tolerance.
-            let prepared = prepare::level(tolerance, layer.config.tiles.tolerance)
-                .and_then(|k| layer.geometries.prepared_if_ready(tile.z(), k));
-            let mut tags = Tagger::new(layer);
-            for (id, feature) in layer.query(&tile.bbox_wgs84(f64::from(buffer), EXTENT)) {
-                let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
-                    Some(Some(g)) => Cow::Borrowed(g),
-                    Some(None) => continue,
-                    None => Cow::Owned(crate::mercator::geometry_from_wgs84(feature.wgs84)),
-                };
-                let ready = prepared
-                    .and_then(|p| p.get(layer.geometries.source_index(id as usize)?))
-                    .and_then(Option::as_ref)
-                    .and_then(|p| prepare::draw(p, &mercator, &generaliser, transform.offset()));
-                let parts = match ready {
-                    Some(polygons) if polygons.is_empty() => continue,
-                    Some(polygons) => vec![mvt::TileGeometry::Polygons(polygons)],
-                    None => generaliser.geometry(&mercator),
-                };
-                if parts.is_empty() {
-                    continue;
-                }
-                let feature_tags = tags.of(&mut builder, id as usize);
-                for part in parts {
-                    builder.add_tagged(u64::from(id), &part, feature_tags);
-                }
+        (bytes as f64 + features as f64 * others <= budget).then(|| level_drawn(layer, k))
+    })
+}
+
+/// The coarsest prepared tolerance level for this zoom, when it is above `from`.
+fn coarsest_level(layer: &Layer, tile: TileCoord, from: usize) -> Option<Drawn> {
+    (from + 1..crate::layer::PREPARED_TOLERANCES)
+        .rev()
+        .find(|&k| layer.geometries.prepared_if_ready(tile.z(), k).is_some())
+        .map(|k| level_drawn(layer, k))
+}
+
+fn level_drawn(layer: &Layer, k: usize) -> Drawn {
+    Drawn::Features {
+        tolerance: layer.config.tiles.tolerance * 2f64.powi(k as i32),
+    }
+}
+
+/// The expected bytes one feature adds to a tile besides its geometry commands: its framing,
+/// its tags, and its share of the value table (a text column's values are shared by the rows
+/// with the same text; numbers are counted as all distinct).
+fn feature_bytes(layer: &Layer) -> f64 {
+    let rows = layer.table.rows().max(1) as f64;
+    let mut bytes = 12.0;
+    for i in 0..layer.schema.len() {
+        let Some(column) = layer.table.column(i) else {
+            continue;
+        };
+        bytes += 2.0;
+        bytes += match column.dictionary() {
+            Some(dict) => {
+                let sample = &dict[..dict.len().min(256)];
+                let mean = sample.iter().map(|s| s.len()).sum::<usize>() as f64
+                    / sample.len().max(1) as f64;
+                (dict.len() as f64 / rows).min(1.0) * (4.0 + mean)
             }
+            None => match column.ty() {
+                crate::config::PropType::Float => 11.0,
+                crate::config::PropType::Bool => 0.0,
+                _ => 5.0,
+            },
+        };
+    }
+    bytes
+}
+
+/// Draws a layer in a tile as asked, whatever its byte budget (see [`render_layer`]); empty bytes
+/// when nothing is there.
+pub fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> Vec<u8> {
+    let builder = match drawn {
+        Drawn::Cells { cell_size } => draw_cells(layer, tile, cell_size),
+        Drawn::Features { tolerance } => {
+            let bbox = tile.bbox_wgs84(f64::from(layer.config.tiles.buffer), EXTENT);
+            let ids: Vec<u32> = layer.query(&bbox).map(|(id, _)| id).collect();
+            draw_features(layer, tile, tolerance, &ids)
+        }
+    };
+    if builder.len() == 0 {
+        return Vec::new();
+    }
+    mvt::tile([builder.finish()])
+}
+
+fn draw_cells(layer: &Layer, tile: TileCoord, cell_size: u32) -> LayerBuilder {
+    let mut builder = LayerBuilder::new(layer.id(), EXTENT);
+    let (sums, stats) = layer
+        .config
+        .tiles
+        .aggregate
+        .as_ref()
+        .map(|a| (a.sums.as_slice(), a.stats.as_slice()))
+        .unwrap_or_default();
+    aggregate::aggregate(layer, tile, cell_size, sums, stats, &mut builder);
+    builder
+}
+
+/// Draws the features `ids` (those of the buffered tile), each simplified with `tolerance`.
+fn draw_features(layer: &Layer, tile: TileCoord, tolerance: f64, ids: &[u32]) -> LayerBuilder {
+    let mut builder = LayerBuilder::new(layer.id(), EXTENT);
+    let buffer = layer.config.tiles.buffer;
+    let transform = TileTransform::new(tile, EXTENT);
+    // A zoom band's geometry, already simplified within half the tolerance, is simplified
+    // again per tile: fewer vertices (and bytes) than the band alone, at a small cost
+    // since the band has few.
+    let generaliser = Generaliser::new(transform, EXTENT, buffer, tolerance);
+    // Prepared polygons serve tiles drawn with a prepared tolerance.
+    let prepared = prepare::level(tolerance, layer.config.tiles.tolerance)
+        .and_then(|k| layer.geometries.prepared_if_ready(tile.z(), k));
+    let mut tags = Tagger::new(layer);
+    let mut commands = mvt::Commands::default();
+    for &id in ids {
+        let Some(wgs84) = layer.geometries.get(id as usize) else {
+            continue;
+        };
+        let mercator = match layer.geometries.generalised(id as usize, tile.z()) {
+            Some(Some(g)) => Cow::Borrowed(g),
+            Some(None) => continue,
+            None => Cow::Owned(crate::mercator::geometry_from_wgs84(wgs84)),
+        };
+        commands.clear();
+        let ready = prepared
+            .and_then(|p| p.get(layer.geometries.source_index(id as usize)?))
+            .and_then(Option::as_ref)
+            .is_some_and(|p| {
+                prepare::draw(
+                    p,
+                    &mercator,
+                    &generaliser,
+                    transform.offset(),
+                    &mut commands,
+                )
+            });
+        if ready {
+            if !commands.is_empty() {
+                let feature_tags = tags.of(&mut builder, id as usize);
+                builder.add_commands(u64::from(id), mvt::POLYGON, &commands, feature_tags);
+            }
+            continue;
+        }
+        let parts = generaliser.geometry(&mercator);
+        let mut tagged = false;
+        for part in &parts {
+            commands.clear();
+            let kind = commands.geometry(part);
+            if commands.is_empty() {
+                continue;
+            }
+            if !tagged {
+                tags.of(&mut builder, id as usize);
+                tagged = true;
+            }
+            builder.add_commands(u64::from(id), kind, &commands, &tags.tags);
         }
     }
-    let features = builder.len();
-    (builder.finish(), features)
+    builder
 }
 
 /// Prepares what the tiles of a layer's lowest zooms reuse (at load): polygons simplified,
 /// snapped and cleaned per zoom, and point cells per zoom.
 pub fn prepare(layer: &Layer) {
+    let started = std::time::Instant::now();
     prepare::prepare(layer);
     aggregate::prepare(layer);
+    tracing::debug!(
+        layer = %layer.id(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "tiles prepared"
+    );
 }
 
 /// The MVT tags of a layer's features, with the key and text value indexes cached per column
@@ -216,7 +378,7 @@ impl<'a> Tagger<'a> {
                 Some((code, text)) => match self.texts[i].get(&code) {
                     Some(&v) => Some(v),
                     None => {
-                        let v = builder.value_index(&crate::layer::Value::String(text.into()));
+                        let v = builder.value_index(&crate::layer::Value::String(text.clone()));
                         if let Some(v) = v {
                             self.texts[i].insert(code, v);
                         }

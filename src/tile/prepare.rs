@@ -15,7 +15,7 @@ use geo::{Coord, Geometry};
 
 use super::coord::{TileCoord, TileTransform};
 use super::generalise::{extent, Generaliser};
-use super::mvt::TilePoint;
+use super::mvt::Commands;
 use crate::config::EXTENT;
 use crate::layer::{Layer, PreparedFeature, PreparedPolygon, PREPARED_TOLERANCES, PREPARED_ZOOMS};
 
@@ -36,9 +36,12 @@ pub fn prepare(layer: &Layer) {
     for z in layer.config.min_zoom..PREPARED_ZOOMS.min(layer.config.max_zoom) {
         for k in 0..PREPARED_TOLERANCES {
             let t = tolerance * 2f64.powi(k as i32);
-            layer
-                .geometries
-                .prepared(z, k, |band, n| prepare_zoom(band, n, z, t));
+            layer.geometries.prepared(z, k, |band, n| {
+                let started = std::time::Instant::now();
+                let prepared = prepare_zoom(band, n, z, t);
+                tracing::debug!(layer = %layer.id(), z, k, ms = started.elapsed().as_secs_f64() * 1000.0, "zoom prepared");
+                prepared
+            });
         }
     }
 }
@@ -78,33 +81,46 @@ fn polygon(
     let (lo, hi) = extent(&exterior).unwrap_or_default();
     let mut shapes = Vec::new();
     generaliser.polygon(p, &mut shapes);
+    let start = shapes
+        .iter()
+        .flatten()
+        .find(|ring| ring.len() >= 3)
+        .map_or([0, 0], |ring| ring[0]);
+    let mut commands = Commands::starting_at(start);
+    for shape in &shapes {
+        commands.shape(shape);
+    }
+    let end = commands.cursor();
     PreparedPolygon {
         lo: [lo.x, lo.y],
         hi: [hi.x, hi.y],
-        shapes,
+        start,
+        end,
+        commands: commands.into_rest().unwrap_or_default().into(),
     }
 }
 
-/// The parts of a prepared feature in a tile: the prepared shapes of the polygons inside it,
-/// shifted, and the others drawn by `generaliser` from the band geometry `g`. `None` when the
+/// Writes a prepared feature's commands for a tile: the prepared commands of the polygons inside
+/// it, shifted, and the others drawn by `generaliser` from the band geometry `g`. `false` when the
 /// geometry does not match its preparation (then draw it the usual way).
 pub fn draw(
     prepared: &[PreparedPolygon],
     g: &Geometry<f64>,
     generaliser: &Generaliser,
     offset: Coord<f64>,
-) -> Option<Vec<Vec<Vec<TilePoint>>>> {
-    let polygons: Vec<&geo::Polygon<f64>> = match g {
-        Geometry::Polygon(p) => vec![p],
-        Geometry::MultiPolygon(mp) => mp.iter().collect(),
-        _ => return None,
+    commands: &mut Commands,
+) -> bool {
+    let polygons: &[geo::Polygon<f64>] = match g {
+        Geometry::Polygon(p) => std::slice::from_ref(p),
+        Geometry::MultiPolygon(mp) => &mp.0,
+        _ => return false,
     };
     if polygons.len() != prepared.len() {
-        return None;
+        return false;
     }
-    let (dx, dy) = (offset.x as i32, offset.y as i32);
-    let mut out = Vec::new();
-    for (p, pp) in polygons.into_iter().zip(prepared) {
+    let shift = [offset.x as i32, offset.y as i32];
+    let mut shapes = Vec::new();
+    for (p, pp) in polygons.iter().zip(prepared) {
         let lo = Coord {
             x: pp.lo[0] - offset.x,
             y: pp.lo[1] - offset.y,
@@ -115,14 +131,29 @@ pub fn draw(
         };
         match generaliser.placement(lo, hi) {
             (true, _) => {}
-            (false, true) => out.extend(pp.shapes.iter().map(|shape| {
-                shape
-                    .iter()
-                    .map(|ring| ring.iter().map(|&[x, y]| [x - dx, y - dy]).collect())
-                    .collect()
-            })),
-            (false, false) => generaliser.polygon(p, &mut out),
+            (false, true) => {
+                if !pp.commands.is_empty() {
+                    commands.splice(pp.start, &pp.commands, pp.end, shift);
+                }
+            }
+            (false, false) => {
+                shapes.clear();
+                generaliser.polygon(p, &mut shapes);
+                for shape in &shapes {
+                    commands.shape(shape);
+                }
+            }
         }
     }
-    Some(out)
+    true
+}
+
+/// Bytes of commands and number of drawn polygons a prepared feature gives at most (every polygon
+/// whole; a tile clips those that cross its edge).
+pub fn size(prepared: &[PreparedPolygon]) -> usize {
+    prepared
+        .iter()
+        .filter(|p| !p.commands.is_empty())
+        .map(|p| p.commands.len() + 5)
+        .sum()
 }

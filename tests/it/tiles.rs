@@ -506,23 +506,26 @@ fn residence_cells_carry_the_mean_and_max_fragility() {
 }
 
 /// Low-zoom polygons prepared once per zoom give, byte for byte, the tiles the per-tile path
-/// draws: every tile over the demo region from z0 to z8, for each polygon layer, against the same
-/// layer loaded alone (nothing prepared).
+/// draws: every tile over the demo region from z0 to z8, at every prepared tolerance, for each
+/// polygon layer, against the same layer loaded alone (nothing prepared). A layer with a small
+/// byte budget picks, from the prepared commands, the finest tolerance that fits, or the next
+/// one: checked against drawing every tolerance.
 #[test]
 fn prepared_low_zoom_polygons_draw_the_same_tiles() {
+    use bourg::layer::PREPARED_TOLERANCES;
+    use bourg::tile::Drawn;
     let catalog = demo();
-    // The same communes with a small byte budget: most tiles are drawn again at 2 or 4 times the
-    // tolerance, the other prepared levels.
+    let budget = 8_000;
     let dir = crate::support::LayerDir::new();
     dir.write(
         "tight",
         &format!(
-            "title = \"T\"\nsynthetic = false\nmin_zoom = 5\nmax_zoom = 14\n[source]\npath = {}\n[properties]\ncode = \"string\"\nnom = \"string\"\n[tiles]\nmax_bytes = 12000\n[attribution]\nproducer = \"T\"\ndate = \"1\"\n",
+            "title = \"T\"\nsynthetic = false\nmin_zoom = 5\nmax_zoom = 14\n[source]\npath = {}\n[properties]\ncode = \"string\"\nnom = \"string\"\n[tiles]\nmax_bytes = {budget}\n[attribution]\nproducer = \"T\"\ndate = \"1\"\n",
             crate::support::toml_path(&demo_data().join("communes_62_25_cog2025.geojson"))
         ),
     );
     let tight = dir.load().expect("loads");
-    let mut compared = 0;
+    let (mut compared, mut over_budget) = (0, 0);
     let layers = [
         "communes",
         "lovac",
@@ -538,25 +541,54 @@ fn prepared_low_zoom_polygons_draw_the_same_tiles() {
         let alone = bourg::layer::load_layer(&prepared.config).expect("loads alone");
         assert!(!alone.geometries.shares_with(&prepared.geometries));
         let b = prepared.bounds.expect("bounds");
+        let tolerance = |k: usize| prepared.config.tiles.tolerance * 2f64.powi(k as i32);
         for z in 0..=8u8 {
             assert!(
                 z < prepared.config.min_zoom
-                    || (0..3).all(|k| prepared.geometries.prepared_if_ready(z, k).is_some()),
+                    || (0..PREPARED_TOLERANCES)
+                        .all(|k| prepared.geometries.prepared_if_ready(z, k).is_some()),
                 "{id}: z{z} not prepared"
             );
             for tile in tiles_over(&b, z) {
-                let a = bourg::tile::render(&[prepared.as_ref()], tile);
-                // The tight layer's tiles go over its budget and are drawn again.
-                if id == "tight" {
-                    assert!(a.len() < 2 * 12_000, "{tile}: {} bytes", a.len());
+                let mut sizes = Vec::new();
+                for k in 0..PREPARED_TOLERANCES {
+                    let drawn = Drawn::Features {
+                        tolerance: tolerance(k),
+                    };
+                    let a = bourg::tile::draw(prepared, tile, drawn);
+                    let b = bourg::tile::draw(&alone, tile, drawn);
+                    assert_eq!(a, b, "{id} {tile} level {k}");
+                    compared += usize::from(!a.is_empty());
+                    sizes.push(a.len());
                 }
-                let b = bourg::tile::render(&[&alone], tile);
-                assert_eq!(a, b, "{id} {tile}");
-                compared += usize::from(!a.is_empty());
+                let Some(rendered) = bourg::tile::render_layer(prepared, tile) else {
+                    assert!(z < prepared.config.min_zoom || sizes[0] == 0, "{id} {tile}");
+                    continue;
+                };
+                let max_bytes = prepared.config.tiles.max_bytes;
+                let Some(finest) = sizes.iter().position(|&n| n <= max_bytes + 3) else {
+                    continue;
+                };
+                // The drawn tolerance is the finest that fits, or the next one (the properties'
+                // bytes are estimated); the tile (its layer message) fits.
+                let Drawn::Features { tolerance: t } = rendered.drawn else {
+                    panic!("{id} {tile}: {:?}", rendered.drawn);
+                };
+                assert!(
+                    t == tolerance(finest) || t == tolerance(finest + 1),
+                    "{id} {tile}: drawn at {t}, fits from {} ({sizes:?})",
+                    tolerance(finest)
+                );
+                assert!(rendered.bytes.len() <= max_bytes, "{id} {tile}");
+                over_budget += usize::from(finest > 0);
             }
         }
     }
-    assert!(compared > 50, "{compared} tiles");
+    assert!(compared > 300, "{compared} tiles");
+    assert!(
+        over_budget > 10,
+        "{over_budget} tiles over budget at the layer's tolerance"
+    );
 }
 
 /// Point cells counted once per low zoom at load give, byte for byte, the tiles that counting
