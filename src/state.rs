@@ -41,6 +41,8 @@ pub struct AppState {
     pub analysis: AnalysisCache,
     /// Settings.
     pub settings: Arc<Settings>,
+    /// Permits for CPU-bound request work, one per core (see [`AppState::blocking`]).
+    work: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -51,7 +53,31 @@ impl AppState {
             tiles: TileCache::new(settings.tile_cache_bytes),
             analysis: AnalysisCache::default(),
             settings: Arc::new(settings),
+            work: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
+    }
+
+    /// Runs CPU-bound request work (rendering, analysis, encoding a page) on the blocking pool,
+    /// at most one piece per core at a time: the others wait their turn without a thread.
+    /// Under load, a request then waits in line and runs at full speed, instead of every request
+    /// sharing the cores and the slowest ones taking many times their own time.
+    ///
+    /// # Errors
+    /// When the work panicked.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, tokio::task::JoinError> {
+        // The semaphore is never closed; without a permit the work runs anyway.
+        let permit = self.work.clone().acquire_owned().await.ok();
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
     }
 
     /// The current catalogue; a reload does not change the one a request already holds.

@@ -98,7 +98,7 @@ async fn list_sites(
 ) -> Result<Response, AppError> {
     let catalog = state.catalog();
     let (q, output) = parse(&catalog, query.as_deref(), false)?;
-    tokio::task::spawn_blocking(move || {
+    state.clone().blocking(move || {
         let all = state.analysis.sites(&catalog, &q);
         let matched = all.len();
         let found = &all[..q.limit.min(matched)];
@@ -302,31 +302,33 @@ async fn get_sites_tile(
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let catalog = state.catalog();
     let (q, _) = parse(&catalog, query.as_deref(), true)?;
-    let bytes = tokio::task::spawn_blocking(move || {
-        let found = state.analysis.sites(&catalog, &q);
-        let points = found.iter().map(|s| {
-            let mut props: Vec<(&str, crate::layer::Value)> = vec![
-                ("rank", crate::layer::Value::Int(s.rank as i64)),
-                ("kind", crate::layer::Value::String(s.kind.into())),
-                (
-                    "label",
-                    crate::layer::Value::String(s.label.as_str().into()),
-                ),
-                (
-                    "commune",
-                    crate::layer::Value::String(s.commune.as_str().into()),
-                ),
-                ("score", crate::layer::Value::Float(s.score)),
-                ("synthetic", crate::layer::Value::Bool(s.synthetic)),
-            ];
-            for (name, v) in &s.components {
-                props.push((name, crate::layer::Value::Float(*v)));
-            }
-            (s.rank as u64, geo::Coord { x: s.lon, y: s.lat }, props)
-        });
-        crate::tile::render_points("sites", tile, 64, points)
-    })
-    .await?;
+    let bytes = state
+        .clone()
+        .blocking(move || {
+            let found = state.analysis.sites(&catalog, &q);
+            let points = found.iter().map(|s| {
+                let mut props: Vec<(&str, crate::layer::Value)> = vec![
+                    ("rank", crate::layer::Value::Int(s.rank as i64)),
+                    ("kind", crate::layer::Value::String(s.kind.into())),
+                    (
+                        "label",
+                        crate::layer::Value::String(s.label.as_str().into()),
+                    ),
+                    (
+                        "commune",
+                        crate::layer::Value::String(s.commune.as_str().into()),
+                    ),
+                    ("score", crate::layer::Value::Float(s.score)),
+                    ("synthetic", crate::layer::Value::Bool(s.synthetic)),
+                ];
+                for (name, v) in &s.components {
+                    props.push((name, crate::layer::Value::Float(*v)));
+                }
+                (s.rank as u64, geo::Coord { x: s.lon, y: s.lat }, props)
+            });
+            crate::tile::render_points("sites", tile, 64, points)
+        })
+        .await?;
     if bytes.is_empty() {
         return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
     }

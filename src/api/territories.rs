@@ -66,7 +66,7 @@ async fn get_territory(
 ) -> Result<Json<Value>, AppError> {
     let Path(code) = path?;
     let catalog = state.catalog();
-    tokio::task::spawn_blocking(move || {
+    state.clone().blocking(move || {
         let t = analysis::resolve(&catalog, &code).ok_or_else(|| {
             AppError::NotFound(format!(
                 "no territory {code:?}: give a commune INSEE code, an EPCI SIREN, a département or a perimeter id"
@@ -128,11 +128,13 @@ async fn post_stats(
         ));
     }
     let catalog = state.catalog();
-    tokio::task::spawn_blocking(move || {
-        let polygon = upload::read(body.to_vec(), format, crs)
-            .map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let t = analysis::from_polygon(&catalog, polygon, &name);
-        Ok(Json(report(&state, &catalog, &t)))
-    })
-    .await?
+    state
+        .clone()
+        .blocking(move || {
+            let polygon = upload::read(body.to_vec(), format, crs)
+                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+            let t = analysis::from_polygon(&catalog, polygon, &name);
+            Ok(Json(report(&state, &catalog, &t)))
+        })
+        .await?
 }

@@ -79,13 +79,14 @@ async fn get_tile(
         tile,
     };
     let cache = state.tiles.clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        cache.get_or_render(key, || {
-            let refs: Vec<&Layer> = layers.iter().map(|l| l.as_ref()).collect();
-            tile::render(&refs, tile)
+    let rendered = state
+        .blocking(move || {
+            cache.get_or_render(key, || {
+                let refs: Vec<&Layer> = layers.iter().map(|l| l.as_ref()).collect();
+                tile::render(&refs, tile)
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(respond(
         &rendered,
         &headers,

@@ -138,77 +138,78 @@ async fn list_items(
     let format = negotiate(q.f.as_deref(), &headers)?;
     let base = base_url(&headers);
     let crs = q.crs;
-    let body = tokio::task::spawn_blocking(move || -> Result<Json, AppError> {
-        let ids = select(&layer, &q);
-        let matched = ids.len();
-        let page: Vec<u32> = ids.into_iter().skip(q.offset).take(q.limit).collect();
-        let mut geometries: Vec<Geometry<f64>> = page
-            .iter()
-            .filter_map(|&i| layer.feature(i).map(|f| f.wgs84.clone()))
-            .collect();
-        to_output(&mut geometries, q.crs).map_err(|e| AppError::Internal(e.into()))?;
-        let features: Vec<Json> = page
-            .iter()
-            .zip(&geometries)
-            .map(|(&i, g)| geojson::feature(&layer, i, g, q.properties.as_deref()))
-            .collect();
-        let id = layer.id();
-        let mut links = vec![
-            link(
-                items_href(&base, id, &q.pairs, &[]),
-                "self",
-                GEOJSON,
-                "this page",
-            ),
-            link(
-                items_href(&base, id, &q.pairs, &[("f", "html".into())]),
-                "alternate",
-                HTML,
-                "this page as HTML",
-            ),
-            link(
-                format!("{base}/ogc/collections/{id}"),
-                "collection",
-                JSON,
-                &layer.config.title,
-            ),
-        ];
-        if q.offset + page.len() < matched {
-            let next = [
-                ("offset", (q.offset + q.limit).to_string()),
-                ("limit", q.limit.to_string()),
+    let body = state
+        .blocking(move || -> Result<Json, AppError> {
+            let ids = select(&layer, &q);
+            let matched = ids.len();
+            let page: Vec<u32> = ids.into_iter().skip(q.offset).take(q.limit).collect();
+            let mut geometries: Vec<Geometry<f64>> = page
+                .iter()
+                .filter_map(|&i| layer.feature(i).map(|f| f.wgs84.clone()))
+                .collect();
+            to_output(&mut geometries, q.crs).map_err(|e| AppError::Internal(e.into()))?;
+            let features: Vec<Json> = page
+                .iter()
+                .zip(&geometries)
+                .map(|(&i, g)| geojson::feature(&layer, i, g, q.properties.as_deref()))
+                .collect();
+            let id = layer.id();
+            let mut links = vec![
+                link(
+                    items_href(&base, id, &q.pairs, &[]),
+                    "self",
+                    GEOJSON,
+                    "this page",
+                ),
+                link(
+                    items_href(&base, id, &q.pairs, &[("f", "html".into())]),
+                    "alternate",
+                    HTML,
+                    "this page as HTML",
+                ),
+                link(
+                    format!("{base}/ogc/collections/{id}"),
+                    "collection",
+                    JSON,
+                    &layer.config.title,
+                ),
             ];
-            links.push(link(
-                items_href(&base, id, &q.pairs, &next),
-                "next",
-                GEOJSON,
-                "next page",
-            ));
-        }
-        if q.offset > 0 {
-            let prev = [
-                ("offset", q.offset.saturating_sub(q.limit).to_string()),
-                ("limit", q.limit.to_string()),
-            ];
-            links.push(link(
-                items_href(&base, id, &q.pairs, &prev),
-                "prev",
-                GEOJSON,
-                "previous page",
-            ));
-        }
-        let mut doc = json!({
-            "type": "FeatureCollection",
-            "numberMatched": matched,
-            "numberReturned": page.len(),
-            "timeStamp": timestamp(),
-            "links": links,
-            "features": features,
-        });
-        legacy_crs_member(&mut doc, crs);
-        Ok(doc)
-    })
-    .await??;
+            if q.offset + page.len() < matched {
+                let next = [
+                    ("offset", (q.offset + q.limit).to_string()),
+                    ("limit", q.limit.to_string()),
+                ];
+                links.push(link(
+                    items_href(&base, id, &q.pairs, &next),
+                    "next",
+                    GEOJSON,
+                    "next page",
+                ));
+            }
+            if q.offset > 0 {
+                let prev = [
+                    ("offset", q.offset.saturating_sub(q.limit).to_string()),
+                    ("limit", q.limit.to_string()),
+                ];
+                links.push(link(
+                    items_href(&base, id, &q.pairs, &prev),
+                    "prev",
+                    GEOJSON,
+                    "previous page",
+                ));
+            }
+            let mut doc = json!({
+                "type": "FeatureCollection",
+                "numberMatched": matched,
+                "numberReturned": page.len(),
+                "timeStamp": timestamp(),
+                "links": links,
+                "features": features,
+            });
+            legacy_crs_member(&mut doc, crs);
+            Ok(doc)
+        })
+        .await??;
     Ok(match format {
         Format::Json => geojson_response(&body, crs),
         Format::Html => Html(html::features(&format!("{id} — objets"), &body)).into_response(),
@@ -246,39 +247,40 @@ async fn get_item(
         return Err(not_found());
     }
     let base = base_url(&headers);
-    let body = tokio::task::spawn_blocking(move || -> Result<Json, AppError> {
-        let mut g: Vec<Geometry<f64>> = layer
-            .feature(index)
-            .map(|f| f.wgs84.clone())
-            .into_iter()
-            .collect();
-        to_output(&mut g, crs).map_err(|e| AppError::Internal(e.into()))?;
-        let mut feature = geojson::feature(&layer, index, &g[0], None);
-        let lid = layer.id();
-        feature["links"] = json!([
-            link(
-                format!("{base}/ogc/collections/{lid}/items/{index}"),
-                "self",
-                GEOJSON,
-                "this feature"
-            ),
-            link(
-                format!("{base}/ogc/collections/{lid}/items/{index}?f=html"),
-                "alternate",
-                HTML,
-                "this feature as HTML"
-            ),
-            link(
-                format!("{base}/ogc/collections/{lid}"),
-                "collection",
-                JSON,
-                &layer.config.title
-            ),
-        ]);
-        legacy_crs_member(&mut feature, crs);
-        Ok(feature)
-    })
-    .await??;
+    let body = state
+        .blocking(move || -> Result<Json, AppError> {
+            let mut g: Vec<Geometry<f64>> = layer
+                .feature(index)
+                .map(|f| f.wgs84.clone())
+                .into_iter()
+                .collect();
+            to_output(&mut g, crs).map_err(|e| AppError::Internal(e.into()))?;
+            let mut feature = geojson::feature(&layer, index, &g[0], None);
+            let lid = layer.id();
+            feature["links"] = json!([
+                link(
+                    format!("{base}/ogc/collections/{lid}/items/{index}"),
+                    "self",
+                    GEOJSON,
+                    "this feature"
+                ),
+                link(
+                    format!("{base}/ogc/collections/{lid}/items/{index}?f=html"),
+                    "alternate",
+                    HTML,
+                    "this feature as HTML"
+                ),
+                link(
+                    format!("{base}/ogc/collections/{lid}"),
+                    "collection",
+                    JSON,
+                    &layer.config.title
+                ),
+            ]);
+            legacy_crs_member(&mut feature, crs);
+            Ok(feature)
+        })
+        .await??;
     Ok(match format {
         Format::Json => geojson_response(&body, crs),
         Format::Html => Html(html::page(&format!("{id} — objet {fid}"), &body)).into_response(),

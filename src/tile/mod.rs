@@ -285,7 +285,7 @@ fn draw_features(layer: &Layer, tile: TileCoord, tolerance: f64, ids: &[u32]) ->
     // Prepared polygons serve tiles drawn with a prepared tolerance.
     let prepared = prepare::level(tolerance, layer.config.tiles.tolerance)
         .and_then(|k| layer.geometries.prepared_if_ready(tile.z(), k));
-    let mut tags = Tagger::new(layer);
+    let mut tags = Tagger::new(layer, ids.len());
     let mut commands = mvt::Commands::default();
     for &id in ids {
         let Some(wgs84) = layer.geometries.get(id as usize) else {
@@ -351,18 +351,61 @@ pub fn prepare(layer: &Layer) {
 /// (text is dictionary-encoded: a code is looked up once per tile, not hashed per feature).
 struct Tagger<'a> {
     layer: &'a Layer,
+    /// Features expected in the tile (sizes the per-column caches).
+    features: usize,
     keys: Vec<Option<u32>>,
-    texts: Vec<rustc_hash::FxHashMap<u32, u32>>,
+    texts: Vec<Codes>,
     tags: Vec<u32>,
 }
 
+/// The value index of each text code of a column met in the tile: a table indexed by code when
+/// the column's dictionary is small beside the tile's features, a hash map otherwise.
+enum Codes {
+    Unused,
+    /// Value index + 1 per code, 0 for a code not met yet.
+    Dense(Vec<u32>),
+    Sparse(rustc_hash::FxHashMap<u32, u32>),
+}
+
+impl Codes {
+    fn get(&self, code: u32) -> Option<u32> {
+        match self {
+            Codes::Unused => None,
+            Codes::Dense(v) => v.get(code as usize).and_then(|&i| i.checked_sub(1)),
+            Codes::Sparse(m) => m.get(&code).copied(),
+        }
+    }
+
+    fn insert(&mut self, code: u32, value: u32, dictionary: usize, features: usize) {
+        if let Codes::Unused = self {
+            *self = if dictionary <= 8 * features + 1024 {
+                Codes::Dense(vec![0; dictionary])
+            } else {
+                Codes::Sparse(Default::default())
+            };
+        }
+        match self {
+            Codes::Dense(v) => {
+                if let Some(slot) = v.get_mut(code as usize) {
+                    *slot = value + 1;
+                }
+            }
+            Codes::Sparse(m) => {
+                m.insert(code, value);
+            }
+            Codes::Unused => {}
+        }
+    }
+}
+
 impl<'a> Tagger<'a> {
-    fn new(layer: &'a Layer) -> Self {
+    fn new(layer: &'a Layer, features: usize) -> Self {
         let n = layer.schema.len();
         Self {
             layer,
+            features,
             keys: vec![None; n],
-            texts: vec![Default::default(); n],
+            texts: (0..n).map(|_| Codes::Unused).collect(),
             tags: Vec::with_capacity(2 * n),
         }
     }
@@ -375,12 +418,13 @@ impl<'a> Tagger<'a> {
                 continue;
             };
             let value = match column.text_code(row) {
-                Some((code, text)) => match self.texts[i].get(&code) {
-                    Some(&v) => Some(v),
+                Some((code, text)) => match self.texts[i].get(code) {
+                    Some(v) => Some(v),
                     None => {
                         let v = builder.value_index(&crate::layer::Value::String(text.clone()));
                         if let Some(v) = v {
-                            self.texts[i].insert(code, v);
+                            let dictionary = column.dictionary().map_or(0, <[_]>::len);
+                            self.texts[i].insert(code, v, dictionary, self.features);
                         }
                         v
                     }

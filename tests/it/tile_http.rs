@@ -468,3 +468,43 @@ proptest! {
         }
     }
 }
+
+/// CPU-bound request work runs at most one piece per core at a time, the rest waiting their turn
+/// (what keeps the slowest tiles from taking many times their own time under load); every piece
+/// is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_bound_work_runs_one_piece_per_core() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = crate::support::state(demo());
+    let active = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let pieces: Vec<_> = (0..4 * cores)
+        .map(|i| {
+            let (state, active, most) = (state.clone(), active.clone(), most.clone());
+            tokio::spawn(async move {
+                state
+                    .blocking(move || {
+                        let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        active.fetch_sub(1, Ordering::SeqCst);
+                        i
+                    })
+                    .await
+                    .expect("runs")
+            })
+        })
+        .collect();
+    let mut done = Vec::new();
+    for p in pieces {
+        done.push(p.await.expect("joins"));
+    }
+    assert_eq!(done, (0..4 * cores).collect::<Vec<_>>());
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        (1..=cores).contains(&most),
+        "{most} at once on {cores} cores"
+    );
+}
