@@ -58,6 +58,11 @@ pub struct LayerTile {
 /// the bytes per feature the first drawing measured, are expected to fit; otherwise, and for
 /// points, each step doubles (quadruples when more than twice over) the tolerance or cell size.
 pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
+    render_layer_within(layer, tile, layer.config.tiles.max_bytes)
+}
+
+/// Renders one layer for one tile within `max_bytes` (see [`render_layer`]).
+pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> Option<LayerTile> {
     let config = &layer.config;
     if tile.z() < config.min_zoom || layer.is_empty() {
         return None;
@@ -83,7 +88,7 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
         let ids: Vec<u32> = layer.query(&bbox).map(|(id, _)| id).collect();
         if let Some(level) = prepare::level(tolerance, tiles.tolerance) {
             let others = feature_bytes(layer);
-            drawn = fitting_level(layer, tile, level, &ids, others)
+            drawn = fitting_level(layer, tile, level, &ids, others, max_bytes)
                 .or_else(|| coarsest_level(layer, tile, level))
                 .unwrap_or(drawn);
         }
@@ -116,14 +121,14 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
         if features == 0 {
             return None;
         }
-        let next = if bytes.len() <= tiles.max_bytes {
+        let next = if bytes.len() <= max_bytes {
             None
         } else {
             let others = (bytes.len() - geometry_bytes) as f64 / features as f64;
             let predicted = match (drawn, &ids) {
                 (Drawn::Features { tolerance }, Some(ids)) => {
                     prepare::level(tolerance, tiles.tolerance)
-                        .and_then(|k| fitting_level(layer, tile, k + 1, ids, others))
+                        .and_then(|k| fitting_level(layer, tile, k + 1, ids, others, max_bytes))
                 }
                 _ => None,
             };
@@ -140,7 +145,7 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
                 }),
                 Drawn::Features { tolerance } if tolerance < MAX_TOLERANCE => {
                     // Each try costs a whole render: grow fast when far over budget.
-                    let factor = if bytes.len() > 2 * tiles.max_bytes {
+                    let factor = if bytes.len() > 2 * max_bytes {
                         4.0
                     } else {
                         2.0
@@ -154,7 +159,7 @@ pub fn render_layer(layer: &Layer, tile: TileCoord) -> Option<LayerTile> {
                         layer = %layer.id(),
                         %tile,
                         bytes = bytes.len(),
-                        budget = tiles.max_bytes,
+                        budget = max_bytes,
                         "tile still over budget at the coarsest generalisation"
                     );
                     None
@@ -186,8 +191,9 @@ fn fitting_level(
     from: usize,
     ids: &[u32],
     others: f64,
+    max_bytes: usize,
 ) -> Option<Drawn> {
-    let budget = layer.config.tiles.max_bytes as f64;
+    let budget = max_bytes as f64;
     (from..crate::layer::PREPARED_TOLERANCES).find_map(|k| {
         let prepared = layer.geometries.prepared_if_ready(tile.z(), k)?;
         let (mut bytes, mut features) = (0usize, 0usize);
@@ -506,11 +512,40 @@ pub fn render_labels(layer: &Layer, tile: TileCoord) -> Option<Vec<u8>> {
 }
 
 /// Renders several layers into one tile, in the order given (each followed by its label points);
-/// empty bytes when none has anything.
+/// empty bytes when none has anything. The tile keeps within the largest of the layers' byte
+/// budgets: when the layers together go over it, each is drawn again within its share of it.
 pub fn render(layers: &[&Layer], tile: TileCoord) -> Vec<u8> {
-    mvt::tile(layers.iter().flat_map(|l| {
-        let features = render_layer(l, tile).map(|t| t.bytes);
-        let labels = features.as_ref().and_then(|_| render_labels(l, tile));
-        features.into_iter().chain(labels)
-    }))
+    // Per layer: its features' layer message, its labels' message.
+    type Part = (Option<Vec<u8>>, Option<Vec<u8>>);
+    let mut parts: Vec<Part> = layers
+        .iter()
+        .map(|l| {
+            let features = render_layer(l, tile).map(|t| t.bytes);
+            let labels = features.as_ref().and_then(|_| render_labels(l, tile));
+            (features, labels)
+        })
+        .collect();
+    let budget = layers
+        .iter()
+        .map(|l| l.config.tiles.max_bytes)
+        .max()
+        .unwrap_or(0);
+    let size =
+        |part: &Part| part.0.as_ref().map_or(0, Vec::len) + part.1.as_ref().map_or(0, Vec::len);
+    let total: usize = parts.iter().map(size).sum();
+    if layers.len() > 1 && total > budget {
+        let labels: usize = parts.iter().map(|p| p.1.as_ref().map_or(0, Vec::len)).sum();
+        let features = total - labels;
+        let room = budget.saturating_sub(labels) as f64;
+        for (layer, part) in layers.iter().zip(&mut parts) {
+            let Some(bytes) = &part.0 else { continue };
+            let share = (bytes.len() as f64 * room / features as f64) as usize;
+            part.0 = render_layer_within(layer, tile, share).map(|t| t.bytes);
+        }
+    }
+    mvt::tile(
+        parts
+            .into_iter()
+            .flat_map(|(features, labels)| features.into_iter().chain(labels)),
+    )
 }

@@ -618,3 +618,46 @@ fn prepared_point_cells_draw_the_same_tiles() {
     }
     assert!(compared > 30, "{compared} tiles");
 }
+
+/// Several layers in one tile keep within the largest of their byte budgets: each is drawn again
+/// within its share when together they go over, and every layer still has its features there.
+#[test]
+fn composite_tiles_keep_within_the_budget() {
+    let budget = 16_000;
+    let dir = crate::support::LayerDir::new();
+    for id in ["a", "b"] {
+        dir.write(
+            id,
+            &format!(
+                "title = \"{id}\"\nsynthetic = false\nmin_zoom = 5\nmax_zoom = 14\n[source]\npath = {}\n[properties]\ncode = \"string\"\nnom = \"string\"\n[tiles]\nmax_bytes = {budget}\n[attribution]\nproducer = \"T\"\ndate = \"1\"\n",
+                crate::support::toml_path(&demo_data().join("communes_62_25_cog2025.geojson"))
+            ),
+        );
+    }
+    let catalog = dir.load().expect("loads");
+    let (a, b) = (catalog.get("a").expect("a"), catalog.get("b").expect("b"));
+    let mut over = 0;
+    for z in 5..=9u8 {
+        for tile in tiles_over(&a.bounds.expect("bounds"), z) {
+            let alone = bourg::tile::render(&[a.as_ref()], tile).len();
+            let both = bourg::tile::render(&[a.as_ref(), b.as_ref()], tile);
+            assert!(both.len() <= budget, "{tile}: {} bytes", both.len());
+            if both.is_empty() {
+                continue;
+            }
+            let decoded = mvt_reader::Reader::new(both).expect("decodes");
+            let names: Vec<String> = decoded
+                .get_layer_metadata()
+                .expect("layers")
+                .into_iter()
+                .map(|l| l.name)
+                .collect();
+            assert_eq!(names, ["a", "b"], "{tile}");
+            over += usize::from(2 * alone > budget);
+        }
+    }
+    assert!(
+        over > 5,
+        "{over} tiles where the two layers together go over the budget"
+    );
+}
