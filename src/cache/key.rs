@@ -1,0 +1,273 @@
+//! Cache keys: what a cached layer was built from, hashed (XXH3-128).
+//!
+//! Every key starts with the *build*: the cache format version, the crate version, the GDAL
+//! release and the content of the running executable (so that a rebuilt binary, whose loading
+//! code may have changed, never reads what an older one prepared). Then:
+//!
+//! - a layer: its id, the content of its TOML file, of its source and of every joined table
+//!   (each with the GDAL side files that exist beside it: `.dbf`, `.shx`, `.prj`, `.cpg`,
+//!   `.csvt`, `.aux.xml`…; a folder source with every file under it); a layer that shares its
+//!   source with others adds the key of that shared source; a `[totals]` layer adds the key of
+//!   the layer it sums;
+//! - a shared source: the id and TOML content of every layer that shares it (together they
+//!   decide which properties are read and which zooms are prepared) and the source's content.
+//!
+//! Contents are hashed, not modification times: a file rewritten with the same length and time
+//! still changes its key. Every distinct file is hashed once, the largest first, on every core.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::config::LayerConfig;
+use crate::layer::SharedSources;
+
+/// Side files GDAL reads beside a dataset, by extension.
+const SIDECARS: [&str; 9] = [
+    "shx", "dbf", "prj", "cpg", "qix", "sbn", "sbx", "csvt", "vrt",
+];
+
+/// The keys of a catalogue's layers and shared sources; a layer whose inputs cannot all be read
+/// has none (it is then loaded, and fails, as without a cache).
+#[derive(Debug, Default)]
+pub struct Keys {
+    layers: HashMap<String, u128>,
+    groups: HashMap<String, u128>,
+    /// The shared source of each layer that shares one.
+    group_of: HashMap<String, String>,
+    /// A name for each shared source: its first layer's id.
+    names: HashMap<String, String>,
+}
+
+impl Keys {
+    /// Hashes the inputs of `configs`.
+    ///
+    /// # Runtime
+    /// One read of every input file: about 0.1 s a GB from the page cache.
+    pub fn of(configs: &[LayerConfig], shared: &SharedSources) -> Self {
+        let inputs: Vec<(&LayerConfig, Inputs)> =
+            configs.iter().map(|c| (c, Inputs::of(c))).collect();
+        let mut files: Vec<&Path> = inputs
+            .iter()
+            .flat_map(|(_, i)| i.all())
+            .map(PathBuf::as_path)
+            .collect();
+        files.sort();
+        files.dedup();
+        let hashes = hash_files(&files);
+        let mut keys = Keys::default();
+        let hash = |paths: &[PathBuf], h: &mut Xxh3| -> Option<()> {
+            for p in paths {
+                feed(h, p.file_name()?.as_encoded_bytes());
+                h.update(&hashes.get(p.as_path()).copied().flatten()?.to_le_bytes());
+            }
+            Some(())
+        };
+        // Shared sources: every member's TOML, then the source.
+        let mut members: HashMap<String, Vec<&(&LayerConfig, Inputs)>> = HashMap::new();
+        for item in &inputs {
+            if let Some(group) = shared.group(item.0) {
+                keys.group_of.insert(item.0.id.clone(), group.clone());
+                members.entry(group).or_default().push(item);
+            }
+        }
+        for (group, mut layers) in members {
+            layers.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+            keys.names.insert(group.clone(), layers[0].0.id.clone());
+            let mut h = start("shared");
+            let complete = layers.iter().all(|(c, i)| {
+                feed(&mut h, c.id.as_bytes());
+                hash(std::slice::from_ref(&i.toml), &mut h).is_some()
+            }) && hash(&layers[0].1.source, &mut h).is_some();
+            if complete {
+                keys.groups.insert(group, h.digest128());
+            }
+        }
+        // Layers: those that sum another after it.
+        for totals in [false, true] {
+            for (c, i) in inputs.iter().filter(|(c, _)| c.totals.is_some() == totals) {
+                let mut h = start("layer");
+                feed(&mut h, c.id.as_bytes());
+                if hash(std::slice::from_ref(&i.toml), &mut h).is_none()
+                    || hash(&i.source, &mut h).is_none()
+                    || i.joins.iter().any(|j| hash(j, &mut h).is_none())
+                {
+                    continue;
+                }
+                if let Some(group) = keys.group_of.get(&c.id) {
+                    let Some(k) = keys.groups.get(group) else {
+                        continue;
+                    };
+                    h.update(&k.to_le_bytes());
+                }
+                if let Some(t) = &c.totals {
+                    let Some(k) = keys.layers.get(&t.layer) else {
+                        continue;
+                    };
+                    h.update(&k.to_le_bytes());
+                }
+                keys.layers.insert(c.id.clone(), h.digest128());
+            }
+        }
+        keys
+    }
+
+    /// The key of a layer.
+    pub fn layer(&self, id: &str) -> Option<u128> {
+        self.layers.get(id).copied()
+    }
+
+    /// The key of a shared source (see [`SharedSources::group`]).
+    pub fn group(&self, group: &str) -> Option<u128> {
+        self.groups.get(group).copied()
+    }
+
+    /// The shared source a layer reads, when it shares one.
+    pub fn group_of(&self, id: &str) -> Option<&str> {
+        self.group_of.get(id).map(String::as_str)
+    }
+
+    /// The name of a shared source: the id of the first of its layers.
+    pub fn name(&self, group: &str) -> Option<&str> {
+        self.names.get(group).map(String::as_str)
+    }
+}
+
+/// The files a layer reads.
+struct Inputs {
+    toml: PathBuf,
+    source: Vec<PathBuf>,
+    joins: Vec<Vec<PathBuf>>,
+}
+
+impl Inputs {
+    fn of(config: &LayerConfig) -> Self {
+        Self {
+            toml: config.toml_path.clone(),
+            source: with_sidecars(&config.source.path),
+            joins: config
+                .joins
+                .iter()
+                .map(|j| with_sidecars(&j.source.path))
+                .collect(),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &PathBuf> {
+        std::iter::once(&self.toml)
+            .chain(&self.source)
+            .chain(self.joins.iter().flatten())
+    }
+}
+
+/// The dataset's file and the side files beside it; every file under it for a folder.
+fn with_sidecars(path: &Path) -> Vec<PathBuf> {
+    if path.is_dir() {
+        let mut files = Vec::new();
+        let mut stack = vec![path.to_owned()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        return files;
+    }
+    let mut aux = path.as_os_str().to_owned();
+    aux.push(".aux.xml");
+    let sides = SIDECARS
+        .iter()
+        .map(|ext| path.with_extension(ext))
+        .chain([PathBuf::from(aux)])
+        .filter(|p| p != path && p.is_file());
+    std::iter::once(path.to_owned()).chain(sides).collect()
+}
+
+/// A hasher fed with the build, then `what`.
+fn start(what: &str) -> Xxh3 {
+    let mut h = Xxh3::new();
+    h.update(&build().to_le_bytes());
+    feed(&mut h, what.as_bytes());
+    h
+}
+
+/// Bytes preceded by their length, so that consecutive fields cannot run into each other.
+fn feed(h: &mut Xxh3, bytes: &[u8]) {
+    h.update(&(bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+/// The hash of this build: format version, crate version, GDAL release, executable.
+fn build() -> u128 {
+    static BUILD: OnceLock<u128> = OnceLock::new();
+    *BUILD.get_or_init(|| {
+        let mut h = Xxh3::new();
+        h.update(&super::file::FORMAT_VERSION.to_le_bytes());
+        feed(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+        feed(
+            &mut h,
+            gdal::version::version_info("RELEASE_NAME").as_bytes(),
+        );
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| hash_file(&p).ok());
+        h.update(&exe.unwrap_or_default().to_le_bytes());
+        h.digest128()
+    })
+}
+
+/// The XXH3-128 of a file's content.
+///
+/// # Errors
+/// When it cannot be read.
+pub fn hash_file(path: &Path) -> std::io::Result<u128> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut h = Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(h.digest128());
+        }
+        h.update(&buf[..n]);
+    }
+}
+
+/// The hash of every file (`None` for those that cannot be read), the largest first, on every
+/// core.
+fn hash_files<'a>(files: &[&'a Path]) -> HashMap<&'a Path, Option<u128>> {
+    let mut order: Vec<(u64, &Path)> = files
+        .iter()
+        .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), *p))
+        .collect();
+    order.sort_by_key(|&(size, _)| std::cmp::Reverse(size));
+    let next = AtomicUsize::new(0);
+    let out = Mutex::new(HashMap::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(order.len())
+        .max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some((_, p)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let hash = hash_file(p).ok();
+                    out.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(*p, hash);
+                }
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
