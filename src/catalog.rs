@@ -54,7 +54,7 @@ fn reference_of(dir: &Path, options: &LoadOptions) -> Result<Option<Arc<Referenc
         return Ok(reference.clone());
     }
     let catalog = Catalog::load_layers(dir, None, options)?.0;
-    let reference = Reference::of(&catalog).map(Arc::new);
+    let reference = catalog.own_reference().map(Arc::new);
     if let Some(r) = &reference {
         tracing::info!(
             folder = %dir.display(),
@@ -120,6 +120,10 @@ pub struct Catalog {
     pub generation: u64,
     /// How it was loaded (and is reloaded).
     options: LoadOptions,
+    /// Its prepared-catalogue cache, when it has one.
+    cache: Option<Arc<Cache>>,
+    /// The layers read from the cache, in layer-id order.
+    from_cache: Vec<String>,
 }
 
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -167,7 +171,7 @@ impl Catalog {
                 reference_of(&dir.join(crate::analysis::reference::FOLDER), options)?;
         } else if catalog.layers().any(|l| l.config.national) {
             // A national catalogue is its own reference.
-            catalog.reference = Reference::of(&catalog).map(Arc::new);
+            catalog.reference = catalog.own_reference().map(Arc::new);
         }
         Ok((catalog, changed))
     }
@@ -209,6 +213,7 @@ impl Catalog {
             shared = shared.reusing(cache.reuse());
         }
         let mut fresh = Fresh::default();
+        let mut from_cache = Vec::new();
         let mut loaded: IndexMap<String, Arc<Layer>> = IndexMap::new();
         let mut changed = Vec::new();
         let mut errors = Vec::new();
@@ -228,7 +233,9 @@ impl Catalog {
                     Ok((layer, cached)) => {
                         let layer = Arc::new(layer);
                         changed.push(layer.id().to_owned());
-                        if !cached {
+                        if cached {
+                            from_cache.push(layer.id().to_owned());
+                        } else {
                             fresh.layers.push(layer.clone());
                         }
                         loaded.insert(layer.id().to_owned(), layer);
@@ -240,6 +247,8 @@ impl Catalog {
         if !errors.is_empty() {
             return Err(CatalogError::Load(errors));
         }
+        from_cache.sort_by_key(|id| configs.iter().position(|c| c.id == *id));
+        let cache_kept = cache.clone();
         if let Some(cache) = cache {
             fresh.reads = shared.reads();
             fresh.ids = configs.iter().map(|c| c.id.clone()).collect();
@@ -277,9 +286,41 @@ impl Catalog {
                 reference: None,
                 generation: GENERATION.fetch_add(1, Ordering::Relaxed),
                 options: options.clone(),
+                cache: cache_kept,
+                from_cache,
             },
             changed,
         ))
+    }
+
+    /// The national reference computed from this catalogue's own layers (see
+    /// [`Reference::of`]), read from the cache when the layers are unchanged.
+    fn own_reference(&self) -> Option<Reference> {
+        const NAME: &str = "reference";
+        let started = Instant::now();
+        if let Some(bytes) = self.cache.as_ref().and_then(|c| c.read_derived(NAME)) {
+            match serde_json::from_slice::<Reference>(&bytes) {
+                Ok(mut r) => {
+                    r.load_time = self.load_time + started.elapsed();
+                    return Some(r);
+                }
+                Err(e) => tracing::warn!(error = %e, "cached reference unusable: computing it"),
+            }
+        }
+        let reference = Reference::of(self)?;
+        if let Some(cache) = &self.cache {
+            match serde_json::to_vec(&reference) {
+                Ok(bytes) => cache.write_derived(NAME, &bytes),
+                Err(e) => tracing::warn!(error = %e, "cannot encode the reference for the cache"),
+            }
+        }
+        Some(reference)
+    }
+
+    /// The ids of the layers this load read from the prepared-catalogue cache (the others were
+    /// loaded from their sources, or reused by a reload).
+    pub fn from_cache(&self) -> &[String] {
+        &self.from_cache
     }
 
     /// The layer with this id.
@@ -342,8 +383,7 @@ fn load_parallel(
                         let config = &configs[i];
                         let started = Instant::now();
                         if let Some(layer) = cache.and_then(|c| c.read_layer(config, shared)) {
-                            // Everything prepared was stored: this only checks it is there.
-                            crate::tile::prepare(&layer);
+                            // Prepared polygons and cells come with it, as stored.
                             tracing::info!(
                                 layer = %layer.id(),
                                 features = layer.report.features,

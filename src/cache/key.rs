@@ -13,12 +13,12 @@
 //!   decide which properties are read and which zooms are prepared) and the source's content.
 //!
 //! Contents are hashed, not modification times: a file rewritten with the same length and time
-//! still changes its key. Every distinct file is hashed once, the largest first, on every core.
+//! still changes its key. Every distinct file is hashed once, in chunks spread over every core.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use xxhash_rust::xxh3::Xxh3;
 
@@ -40,6 +40,8 @@ pub struct Keys {
     group_of: HashMap<String, String>,
     /// A name for each shared source: its first layer's id.
     names: HashMap<String, String>,
+    /// The key of the whole catalogue, when every layer has one.
+    catalog: Option<u128>,
 }
 
 impl Keys {
@@ -55,9 +57,15 @@ impl Keys {
             .flat_map(|(_, i)| i.all())
             .map(PathBuf::as_path)
             .collect();
+        let exe = std::env::current_exe().ok();
+        files.extend(exe.as_deref());
         files.sort();
         files.dedup();
         let hashes = hash_files(&files);
+        let build = build(
+            exe.as_deref()
+                .and_then(|p| hashes.get(p).copied().flatten()),
+        );
         let mut keys = Keys::default();
         let hash = |paths: &[PathBuf], h: &mut Xxh3| -> Option<()> {
             for p in paths {
@@ -77,7 +85,7 @@ impl Keys {
         for (group, mut layers) in members {
             layers.sort_by(|a, b| a.0.id.cmp(&b.0.id));
             keys.names.insert(group.clone(), layers[0].0.id.clone());
-            let mut h = start("shared");
+            let mut h = start(build, "shared");
             let complete = layers.iter().all(|(c, i)| {
                 feed(&mut h, c.id.as_bytes());
                 hash(std::slice::from_ref(&i.toml), &mut h).is_some()
@@ -89,7 +97,7 @@ impl Keys {
         // Layers: those that sum another after it.
         for totals in [false, true] {
             for (c, i) in inputs.iter().filter(|(c, _)| c.totals.is_some() == totals) {
-                let mut h = start("layer");
+                let mut h = start(build, "layer");
                 feed(&mut h, c.id.as_bytes());
                 if hash(std::slice::from_ref(&i.toml), &mut h).is_none()
                     || hash(&i.source, &mut h).is_none()
@@ -112,7 +120,21 @@ impl Keys {
                 keys.layers.insert(c.id.clone(), h.digest128());
             }
         }
+        let mut h = start(build, "catalog");
+        let complete = configs.iter().all(|c| {
+            feed(&mut h, c.id.as_bytes());
+            keys.layers
+                .get(&c.id)
+                .map(|k| h.update(&k.to_le_bytes()))
+                .is_some()
+        });
+        keys.catalog = complete.then(|| h.digest128());
         keys
+    }
+
+    /// The key of the whole catalogue: its layers' ids and keys, in order.
+    pub fn catalog(&self) -> Option<u128> {
+        self.catalog
     }
 
     /// The key of a layer.
@@ -192,9 +214,9 @@ fn with_sidecars(path: &Path) -> Vec<PathBuf> {
 }
 
 /// A hasher fed with the build, then `what`.
-fn start(what: &str) -> Xxh3 {
+fn start(build: u128, what: &str) -> Xxh3 {
     let mut h = Xxh3::new();
-    h.update(&build().to_le_bytes());
+    h.update(&build.to_le_bytes());
     feed(&mut h, what.as_bytes());
     h
 }
@@ -206,68 +228,112 @@ fn feed(h: &mut Xxh3, bytes: &[u8]) {
 }
 
 /// The hash of this build: format version, crate version, GDAL release, executable.
-fn build() -> u128 {
-    static BUILD: OnceLock<u128> = OnceLock::new();
-    *BUILD.get_or_init(|| {
-        let mut h = Xxh3::new();
-        h.update(&super::file::FORMAT_VERSION.to_le_bytes());
-        feed(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
-        feed(
-            &mut h,
-            gdal::version::version_info("RELEASE_NAME").as_bytes(),
-        );
-        let exe = std::env::current_exe()
-            .ok()
-            .and_then(|p| hash_file(&p).ok());
-        h.update(&exe.unwrap_or_default().to_le_bytes());
-        h.digest128()
-    })
+fn build(exe: Option<u128>) -> u128 {
+    let mut h = Xxh3::new();
+    h.update(&super::file::FORMAT_VERSION.to_le_bytes());
+    feed(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
+    feed(
+        &mut h,
+        gdal::version::version_info("RELEASE_NAME").as_bytes(),
+    );
+    h.update(&exe.unwrap_or_default().to_le_bytes());
+    h.digest128()
 }
 
-/// The XXH3-128 of a file's content.
-///
-/// # Errors
-/// When it cannot be read.
-pub fn hash_file(path: &Path) -> std::io::Result<u128> {
-    use std::io::Read;
+/// Files are hashed in chunks of this size, on every core: a file's hash is the hash of its
+/// length and of its chunks' hashes.
+const CHUNK: u64 = 32 << 20;
+
+/// The XXH3-128 of `len` bytes of a file from `offset`.
+fn hash_chunk(path: &Path, offset: u64, len: u64) -> std::io::Result<u128> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut file = file.take(len);
     let mut h = Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];
+    let mut read = 0;
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
-            return Ok(h.digest128());
+            break;
         }
         h.update(&buf[..n]);
+        read += n as u64;
     }
+    if read != len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file changed while it was hashed",
+        ));
+    }
+    Ok(h.digest128())
 }
 
-/// The hash of every file (`None` for those that cannot be read), the largest first, on every
-/// core.
-fn hash_files<'a>(files: &[&'a Path]) -> HashMap<&'a Path, Option<u128>> {
-    let mut order: Vec<(u64, &Path)> = files
+/// The hash of every file (`None` for those that cannot be read), their chunks spread over
+/// every core.
+///
+/// # Runtime
+/// About 0.1 s a GB on 2 cores when the files are in the page cache.
+pub fn hash_files<'a>(files: &[&'a Path]) -> HashMap<&'a Path, Option<u128>> {
+    let sizes: Vec<Option<u64>> = files
         .iter()
-        .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), *p))
+        .map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+        })
         .collect();
-    order.sort_by_key(|&(size, _)| std::cmp::Reverse(size));
+    // Every chunk of every readable file: (file, offset, length).
+    let chunks: Vec<(usize, u64, u64)> = sizes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, size)| Some((i, (*size)?)))
+        .flat_map(|(i, size)| {
+            (0..size.div_ceil(CHUNK).max(1))
+                .map(move |k| (i, k * CHUNK, CHUNK.min(size - k * CHUNK)))
+        })
+        .collect();
     let next = AtomicUsize::new(0);
-    let out = Mutex::new(HashMap::new());
+    let done: Mutex<Vec<(usize, u64, Option<u128>)>> = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .min(order.len())
+        .min(chunks.len())
         .max(1);
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                while let Some((_, p)) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let hash = hash_file(p).ok();
-                    out.lock()
+                while let Some(&(i, offset, len)) = chunks.get(next.fetch_add(1, Ordering::Relaxed))
+                {
+                    let hash = hash_chunk(files[i], offset, len).ok();
+                    done.lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .insert(*p, hash);
+                        .push((i, offset, hash));
                 }
             });
         }
     });
-    out.into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    let mut done = done
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    done.sort_by_key(|&(i, offset, _)| (i, offset));
+    let mut out: HashMap<&Path, Option<u128>> = HashMap::new();
+    for (i, path) in files.iter().enumerate() {
+        let Some(size) = sizes[i] else {
+            out.insert(*path, None);
+            continue;
+        };
+        let mut h = Xxh3::new();
+        h.update(&size.to_le_bytes());
+        let mut complete = true;
+        for (_, _, hash) in done.iter().filter(|(j, _, _)| *j == i) {
+            match hash {
+                Some(hash) => h.update(&hash.to_le_bytes()),
+                None => complete = false,
+            }
+        }
+        out.insert(*path, complete.then(|| h.digest128()));
+    }
+    out
 }

@@ -130,6 +130,36 @@ impl Cache {
         }
     }
 
+    fn catalog_path(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{}.{name}", self.prefix))
+    }
+
+    /// The payload of a file derived from the whole catalogue (the national reference, for
+    /// instance), when it is whole and every layer is unchanged; `None`, logged, otherwise.
+    pub fn read_derived(&self, name: &str) -> Option<Vec<u8>> {
+        let path = self.catalog_path(name);
+        match file::read(&path, self.keys.catalog()?) {
+            Ok(bytes) => Some(bytes),
+            Err(why) => {
+                unusable(name, &path, &why);
+                None
+            }
+        }
+    }
+
+    /// Writes a file derived from the whole catalogue; a failure is logged.
+    pub fn write_derived(&self, name: &str, payload: &[u8]) {
+        let Some(key) = self.keys.catalog() else {
+            return;
+        };
+        let path = self.catalog_path(name);
+        let result = std::fs::create_dir_all(&self.dir)
+            .and_then(|()| file::write(&path, key, |out| out.write_all(payload)));
+        if let Err(e) = result {
+            tracing::warn!(file = %path.display(), error = %e, "cannot write a cache file");
+        }
+    }
+
     /// Where [`SharedSources`] finds the shared readings of the cache.
     pub fn reuse(self: &Arc<Self>) -> Reuse {
         let cache = Arc::clone(self);
