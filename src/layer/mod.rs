@@ -9,6 +9,7 @@
 mod csv;
 mod group;
 mod join;
+mod le;
 mod load;
 mod pyramid;
 mod shared;

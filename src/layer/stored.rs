@@ -231,8 +231,28 @@ pub fn read_layer(
     })
 }
 
+/// Geometries as stored: points as one block of coordinates (a million residences decode in
+/// one pass), anything else one by one.
+#[derive(Serialize, Deserialize)]
+enum StoredGeometries<G> {
+    Points(#[serde(with = "super::le")] Vec<f64>),
+    Any(G),
+}
+
 fn write_geometries<W: std::io::Write>(w: &mut Writer<W>, g: &Geometries) -> std::io::Result<()> {
-    w.put(g.all.as_slice())?;
+    let points: Option<Vec<f64>> = g
+        .all
+        .iter()
+        .map(|g| match g {
+            Geometry::Point(p) => Some([p.x(), p.y()]),
+            _ => None,
+        })
+        .collect::<Option<Vec<[f64; 2]>>>()
+        .map(|xy| xy.into_iter().flatten().collect());
+    match points {
+        Some(xy) => w.put(&StoredGeometries::<()>::Points(xy))?,
+        None => w.put(&StoredGeometries::Any(g.all.as_slice()))?,
+    }
     w.put(&g.pyramid.as_deref())?;
     w.put(g.prepared.as_ref())
 }
@@ -240,7 +260,18 @@ fn write_geometries<W: std::io::Write>(w: &mut Writer<W>, g: &Geometries) -> std
 /// The geometries, zoom bands and prepared polygons written by `write_geometries` (no
 /// selection, no cells).
 fn read_geometries(r: &mut Reader<'_>) -> Result<Geometries, StoredError> {
-    let all: Vec<Geometry<f64>> = r.take()?;
+    let all: Vec<Geometry<f64>> = match r.take::<StoredGeometries<Vec<Geometry<f64>>>>()? {
+        StoredGeometries::Points(xy) if xy.len() % 2 != 0 => {
+            return Err(StoredError::Inconsistent(
+                "an odd number of point coordinates",
+            ))
+        }
+        StoredGeometries::Points(xy) => xy
+            .chunks_exact(2)
+            .map(|c| Geometry::Point(geo::Point::new(c[0], c[1])))
+            .collect(),
+        StoredGeometries::Any(all) => all,
+    };
     let pyramid: Option<Pyramid> = r.take()?;
     let prepared: Prepared = r.take()?;
     Ok(Geometries {

@@ -124,10 +124,10 @@ impl Nulls {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Ints {
-    I8(Vec<i8>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
+    I8(#[serde(with = "super::le")] Vec<i8>),
+    I16(#[serde(with = "super::le")] Vec<i16>),
+    I32(#[serde(with = "super::le")] Vec<i32>),
+    I64(#[serde(with = "super::le")] Vec<i64>),
 }
 
 impl Ints {
@@ -178,9 +178,9 @@ impl Ints {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Codes {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+    U8(#[serde(with = "super::le")] Vec<u8>),
+    U16(#[serde(with = "super::le")] Vec<u16>),
+    U32(#[serde(with = "super::le")] Vec<u32>),
 }
 
 impl Codes {
@@ -225,9 +225,9 @@ pub enum Column {
     /// Integers, with their null flags.
     Int(IntColumn),
     /// Finite floats; NaN is null.
-    Float(Vec<f64>),
+    Float(#[serde(with = "super::le")] Vec<f64>),
     /// 0 false, 1 true, 2 null.
-    Bool(Vec<u8>),
+    Bool(#[serde(with = "super::le")] Vec<u8>),
     /// Dictionary-encoded text: `dict[codes[row]]`, code 0 is null.
     Text(TextColumn),
 }
