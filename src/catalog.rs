@@ -1,5 +1,6 @@
 //! The catalogue of loaded layers, in layer-id order, built in parallel at start-up.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -198,13 +199,31 @@ impl Catalog {
                 }
             }
         }
-        let reusable = |c: &LayerConfig| -> Option<Arc<Layer>> {
+        let unchanged = |c: &LayerConfig| -> Option<Arc<Layer>> {
             let old = old?;
             (old.fingerprints.get(&c.id) == fingerprints.get(&c.id))
                 .then(|| old.layers.get(&c.id).cloned())
                 .flatten()
         };
         let mut shared = SharedSources::plan(&configs);
+        // The layers of a shared source are reloaded together, so that they share its new
+        // reading again (one copy, with the prepared zooms of every one of them).
+        let changed_sources: HashSet<String> = configs
+            .iter()
+            .filter(|c| unchanged(c).is_none())
+            .filter_map(|c| shared.group(c))
+            .collect();
+        let regrouped: HashSet<&str> = configs
+            .iter()
+            .filter(|c| {
+                shared
+                    .group(c)
+                    .is_some_and(|g| changed_sources.contains(&g))
+            })
+            .map(|c| c.id.as_str())
+            .collect();
+        let reusable =
+            |c: &LayerConfig| unchanged(c).filter(|_| !regrouped.contains(c.id.as_str()));
         let cache = options
             .cache_dir
             .as_deref()

@@ -4,6 +4,7 @@
 //! serves a damaged or stale file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bourg::bbox::BboxWgs84;
 use bourg::layer::{Layer, LoadReport, PREPARED_TOLERANCES, PREPARED_ZOOMS};
@@ -408,4 +409,35 @@ fn the_cache_is_written_in_the_background_when_asked() {
         load(&copy.layers(), cache.path()).from_cache(),
         ids(&catalog)
     );
+}
+
+#[test]
+fn a_reload_keeps_a_shared_source_shared_and_cached() {
+    let copy = Copy::new();
+    let cache = tempfile::tempdir().expect("temp dir");
+    let catalog = load(&copy.layers(), cache.path());
+    // A layer file of the shared commune polygons changes: both layers drawn on them reload.
+    let toml = copy.layers().join("communes.toml");
+    let text = std::fs::read_to_string(&toml).expect("read");
+    std::fs::write(
+        &toml,
+        text.replace("label_min_zoom = 10", "label_min_zoom = 11"),
+    )
+    .expect("write");
+    let (reloaded, mut changed) = catalog.reload().expect("reload");
+    changed.sort();
+    assert_eq!(changed, ["communes", "lovac"]);
+    let (communes, lovac) = (
+        reloaded.get("communes").expect("communes"),
+        reloaded.get("lovac").expect("lovac"),
+    );
+    assert!(communes.geometries.shares_with(&lovac.geometries));
+    assert!(Arc::ptr_eq(
+        catalog.get("acv").expect("acv"),
+        reloaded.get("acv").expect("acv")
+    ));
+    // What the reload loaded was cached: the next start reads every layer back.
+    let again = load(&copy.layers(), cache.path());
+    assert_eq!(again.from_cache(), ids(&again));
+    assert_same(&copy.fresh(), &again);
 }
