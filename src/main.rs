@@ -176,6 +176,7 @@ fn serve(
     let features: usize = catalog.layers().map(|l| l.len()).sum();
     tracing::info!(
         layers = catalog.len(),
+        from_cache = catalog.from_cache().len(),
         features,
         ms = catalog.load_time.as_millis() as u64,
         "catalogue loaded"
@@ -320,6 +321,13 @@ fn check(layers: PathBuf, options: LoadOptions) -> anyhow::Result<()> {
         catalog.len(),
         catalog.load_time.as_millis()
     );
+    if let (false, Some(dir)) = (catalog.from_cache().is_empty(), &options.cache_dir) {
+        println!(
+            "{} of them read from the prepared-catalogue cache in {} (--no-cache to load them from their sources)",
+            catalog.from_cache().len(),
+            dir.display()
+        );
+    }
     if let Some(r) = &catalog.reference {
         println!(
             "national reference ({}/): {} communes, {} indicators, computed in {} ms",
