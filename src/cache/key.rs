@@ -6,9 +6,9 @@
 //!
 //! - a layer: its id, the content of its TOML file, of its source and of every joined table
 //!   (each with the GDAL side files that exist beside it: `.dbf`, `.shx`, `.prj`, `.cpg`,
-//!   `.csvt`, `.aux.xml`…; a folder source with every file under it); a layer that shares its
-//!   source with others adds the key of that shared source; a `[totals]` layer adds the key of
-//!   the layer it sums;
+//!   `.csvt`, `.aux.xml`, `-wal`…; a folder source with every file under it); a layer that
+//!   shares its source with others adds the key of that shared source; a `[totals]` layer adds
+//!   the key of the layer it sums;
 //! - a shared source: the id and TOML content of every layer that shares it (together they
 //!   decide which properties are read and which zooms are prepared) and the source's content.
 //!
@@ -26,9 +26,11 @@ use crate::config::LayerConfig;
 use crate::layer::SharedSources;
 
 /// Side files GDAL reads beside a dataset, by extension.
-const SIDECARS: [&str; 9] = [
-    "shx", "dbf", "prj", "cpg", "qix", "sbn", "sbx", "csvt", "vrt",
-];
+const SIDECARS: [&str; 8] = ["shx", "dbf", "prj", "cpg", "qix", "sbn", "sbx", "csvt"];
+
+/// Side files GDAL reads beside a dataset, by suffix of its whole name: raster statistics and
+/// metadata, and a GeoPackage's (SQLite's) write-ahead log, which may hold its latest changes.
+const SUFFIXES: [&str; 2] = [".aux.xml", "-wal"];
 
 /// The keys of a catalogue's layers and shared sources; a layer whose inputs cannot all be read
 /// has none (it is then loaded, and fails, as without a cache).
@@ -57,15 +59,10 @@ impl Keys {
             .flat_map(|(_, i)| i.all())
             .map(PathBuf::as_path)
             .collect();
-        let exe = std::env::current_exe().ok();
-        files.extend(exe.as_deref());
         files.sort();
         files.dedup();
         let hashes = hash_files(&files);
-        let build = build(
-            exe.as_deref()
-                .and_then(|p| hashes.get(p).copied().flatten()),
-        );
+        let build = build();
         let mut keys = Keys::default();
         let hash = |paths: &[PathBuf], h: &mut Xxh3| -> Option<()> {
             for p in paths {
@@ -203,12 +200,15 @@ fn with_sidecars(path: &Path) -> Vec<PathBuf> {
         files.sort();
         return files;
     }
-    let mut aux = path.as_os_str().to_owned();
-    aux.push(".aux.xml");
+    let suffixed = SUFFIXES.iter().map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    });
     let sides = SIDECARS
         .iter()
         .map(|ext| path.with_extension(ext))
-        .chain([PathBuf::from(aux)])
+        .chain(suffixed)
         .filter(|p| p != path && p.is_file());
     std::iter::once(path.to_owned()).chain(sides).collect()
 }
@@ -227,8 +227,20 @@ fn feed(h: &mut Xxh3, bytes: &[u8]) {
     h.update(bytes);
 }
 
-/// The hash of this build: format version, crate version, GDAL release, executable.
-fn build(exe: Option<u128>) -> u128 {
+/// The hash of this build: format version, crate version, GDAL release, executable (hashed once
+/// per process: the binary that runs, even if a new one replaces it on disk).
+fn build() -> u128 {
+    static BUILD: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    *BUILD.get_or_init(|| {
+        let exe = std::env::current_exe().ok();
+        let exe = exe
+            .as_deref()
+            .and_then(|p| hash_files(&[p]).get(p).copied().flatten());
+        build_of(exe)
+    })
+}
+
+fn build_of(exe: Option<u128>) -> u128 {
     let mut h = Xxh3::new();
     h.update(&super::file::FORMAT_VERSION.to_le_bytes());
     feed(&mut h, env!("CARGO_PKG_VERSION").as_bytes());
@@ -336,4 +348,62 @@ pub fn hash_files<'a>(files: &[&'a Path]) -> HashMap<&'a Path, Option<u128>> {
         out.insert(*path, complete.then(|| h.digest128()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_files_are_inputs_too() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a.shp",
+            "a.dbf",
+            "a.prj",
+            "a.shp.aux.xml",
+            "b.gpkg",
+            "b.gpkg-wal",
+            "c.csv",
+        ] {
+            std::fs::write(dir.path().join(name), name).unwrap();
+        }
+        let names = |p: &str| -> Vec<String> {
+            with_sidecars(&dir.path().join(p))
+                .iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(names("a.shp"), ["a.shp", "a.dbf", "a.prj", "a.shp.aux.xml"]);
+        assert_eq!(names("b.gpkg"), ["b.gpkg", "b.gpkg-wal"]);
+        assert_eq!(names("c.csv"), ["c.csv"]);
+    }
+
+    #[test]
+    fn a_hash_follows_the_content_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
+        // Two chunks and a bit.
+        let mut bytes: Vec<u8> = (0..2 * CHUNK as usize + 10)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(&a, &bytes).unwrap();
+        std::fs::write(&b, &bytes).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&c, &bytes).unwrap();
+        let missing = dir.path().join("missing");
+        let files: Vec<&Path> = vec![&a, &b, &c, &missing];
+        let h = hash_files(&files);
+        assert!(h[a.as_path()].is_some());
+        assert_eq!(h[a.as_path()], h[b.as_path()], "same content, same hash");
+        assert_ne!(h[a.as_path()], h[c.as_path()], "one byte of the last chunk");
+        assert_eq!(h[missing.as_path()], None);
+        // One chunk alone hashes the same whatever else is hashed with it.
+        assert_eq!(hash_files(&[&a])[a.as_path()], h[a.as_path()]);
+    }
 }
