@@ -9,7 +9,7 @@
 #   benches/national.sh --tiles > benches/tiles_france.txt   # regenerate the fixed tile list
 #
 # In one run it:
-#   1. starts `bourg serve --tile-cache-mb 0` on $BOURG_LAYERS, times it from start to its
+#   1. starts `bourg serve --no-cache --tile-cache-mb 0` on $BOURG_LAYERS, times it from start to its
 #      `serving on` line, and loads (a) the layer `communes` and (b) the composite
 #      `rpls,vacance_batiments,communes`, then reads its peak RSS (VmHWM);
 #   2. starts Martin on the gunzipped communes GeoJSON and loads (c) that source;
@@ -161,10 +161,11 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "# $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1); $("$BOURG_BIN" --version); load average $(load)"
 
 # (a), (b) Bourg.
-echo "Bourg: $BOURG_BIN serve --layers $BOURG_LAYERS --web web --addr 127.0.0.1:0 --tile-cache-mb 0"
+# --no-cache: the time of a cold start (a warm restart reads the prepared-catalogue cache: README).
+echo "Bourg: $BOURG_BIN serve --no-cache --layers $BOURG_LAYERS --web web --addr 127.0.0.1:0 --tile-cache-mb 0"
 log=$tmp/bourg.log
 start=$(now_ms)
-"$BOURG_BIN" serve --layers "$BOURG_LAYERS" --web web --addr 127.0.0.1:0 --tile-cache-mb 0 2>"$log" &
+"$BOURG_BIN" serve --no-cache --layers "$BOURG_LAYERS" --web web --addr 127.0.0.1:0 --tile-cache-mb 0 2>"$log" &
 bourg=$!
 pids+=("$bourg")
 base=

@@ -8,7 +8,7 @@ use std::fmt;
 use geo::{Coord, Rect};
 
 /// A bounding box in WGS84 degrees: west, south, east, north.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BboxWgs84 {
     /// Western longitude.
     pub west: f64,

@@ -14,7 +14,7 @@ use crate::bbox::BboxWgs84;
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 /// The spatial index of one layer.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SpatialIndex {
     tree: RTree<Entry>,
 }

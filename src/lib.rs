@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod bbox;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod crs;
@@ -28,7 +29,7 @@ mod state;
 use std::sync::Once;
 
 pub use api::router;
-pub use catalog::{Catalog, CatalogError};
+pub use catalog::{Catalog, CatalogError, LoadOptions};
 pub use state::{AppState, Settings};
 
 /// Routes GDAL's own messages to `tracing` (once per process) instead of stderr.

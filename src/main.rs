@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bourg::{AppState, Catalog, Settings};
-use clap::{Parser, Subcommand};
+use bourg::{AppState, Catalog, LoadOptions, Settings};
+use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -43,12 +43,16 @@ enum Command {
             default_value = "public, max-age=300"
         )]
         tile_cache_control: String,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Load every layer, print what was found, and exit non-zero on any error.
     Check {
         /// Folder of layer files (*.toml).
         #[arg(long, env = "BOURG_LAYERS", default_value = "layers/france")]
         layers: PathBuf,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Generate synthetic social housing (RPLS layout, one row per dwelling) and private
     /// long-term vacancy points (LOVAC-like), calibrated on public aggregates.
@@ -71,6 +75,43 @@ enum Command {
     },
 }
 
+/// Where the prepared-catalogue cache is.
+#[derive(Args)]
+struct CacheArgs {
+    /// Folder of the prepared-catalogue cache: layers whose inputs are unchanged are read from
+    /// it instead of their sources [default: $XDG_CACHE_HOME/bourg, else $HOME/.cache/bourg].
+    #[arg(long, env = "BOURG_CACHE_DIR", value_name = "DIR", value_parser = non_empty_path)]
+    cache_dir: Option<PathBuf>,
+    /// Load every layer from its sources, and neither read nor write the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    fn options(self, write_in_background: bool) -> LoadOptions {
+        let cache_dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.or_else(bourg::cache::default_dir)
+        };
+        LoadOptions {
+            cache_dir,
+            write_in_background,
+        }
+    }
+}
+
+fn non_empty_path(text: &str) -> Result<PathBuf, String> {
+    if text.trim().is_empty() {
+        return Err("the folder must not be empty".into());
+    }
+    let path = PathBuf::from(text);
+    if path.exists() && !path.is_dir() {
+        return Err(format!("{text} exists and is not a folder"));
+    }
+    Ok(path)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -87,15 +128,16 @@ fn main() -> ExitCode {
             web,
             tile_cache_mb,
             tile_cache_control,
+            cache,
         } => {
             let settings = Settings {
                 tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                 tile_cache_control,
                 ..Settings::new(web)
             };
-            serve(layers, addr, settings)
+            serve(layers, addr, settings, cache.options(true))
         }
-        Command::Check { layers } => check(layers),
+        Command::Check { layers, cache } => check(layers, cache.options(false)),
         Command::Synth {
             deps,
             france,
@@ -122,13 +164,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(layers: PathBuf, addr: SocketAddr, settings: Settings) -> anyhow::Result<()> {
+fn serve(
+    layers: PathBuf,
+    addr: SocketAddr,
+    settings: Settings,
+    options: LoadOptions,
+) -> anyhow::Result<()> {
     axum::http::HeaderValue::from_str(&settings.tile_cache_control)
         .context("--tile-cache-control is not a valid header value")?;
-    let catalog = Catalog::load(&layers)?;
+    let catalog = Catalog::load_with(&layers, &options)?;
     let features: usize = catalog.layers().map(|l| l.len()).sum();
     tracing::info!(
         layers = catalog.len(),
+        from_cache = catalog.from_cache().len(),
         features,
         ms = catalog.load_time.as_millis() as u64,
         "catalogue loaded"
@@ -203,8 +251,8 @@ fn synth(options: bourg::synth::Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(layers: PathBuf) -> anyhow::Result<()> {
-    let catalog = Catalog::load(&layers)?;
+fn check(layers: PathBuf, options: LoadOptions) -> anyhow::Result<()> {
+    let catalog = Catalog::load_with(&layers, &options)?;
     println!(
         "{:<24} {:>9} {:>7} {:>7} {:>7} {:>8}  bounds (WGS84 W,S,E,N)",
         "layer", "features", "empty", "invalid", "range", "repaired"
@@ -273,6 +321,13 @@ fn check(layers: PathBuf) -> anyhow::Result<()> {
         catalog.len(),
         catalog.load_time.as_millis()
     );
+    if let (false, Some(dir)) = (catalog.from_cache().is_empty(), &options.cache_dir) {
+        println!(
+            "{} of them read from the prepared-catalogue cache in {} (--no-cache to load them from their sources)",
+            catalog.from_cache().len(),
+            dir.display()
+        );
+    }
     if let Some(r) = &catalog.reference {
         println!(
             "national reference ({}/): {} communes, {} indicators, computed in {} ms",

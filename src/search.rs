@@ -38,7 +38,7 @@ pub fn fold(text: &str) -> String {
 }
 
 /// The folded names and codes of one layer.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SearchIndex {
     entries: Vec<(u32, String, String)>,
 }

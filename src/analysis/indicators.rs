@@ -10,7 +10,9 @@
 //! n_qp_in_commune`. An indicator whose property the layer lacks (the real RPLS files have no
 //! occupancy, so no `vacants`) is null — "non disponible" — never 0.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 
 use super::territory::{layer_with, text, Territory};
@@ -28,7 +30,7 @@ pub const ORT_SIGNED: &str = "Signée";
 pub const NO_ZONE: &str = "non renseigné";
 
 /// Where an indicator comes from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Source {
     pub layer: String,
     pub producer: String,
@@ -47,12 +49,13 @@ impl Source {
     }
 }
 
-/// One indicator of one territory.
-#[derive(Debug, Clone, Serialize)]
+/// One indicator of one territory (its id, label and unit are the code's, or read back from the
+/// cache).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Indicator {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub unit: &'static str,
+    pub id: Cow<'static, str>,
+    pub label: Cow<'static, str>,
+    pub unit: Cow<'static, str>,
     /// A number, a text or a breakdown; null when the data has nothing for the territory.
     pub value: Json,
     pub source: Source,
@@ -90,15 +93,16 @@ fn ratio(part: f64, whole: f64) -> Json {
 /// Every indicator the catalogue's layers allow for a territory.
 pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
     let mut out = Vec::new();
-    let mut push = |id, label, unit, value, layer: &Layer| {
-        out.push(Indicator {
-            id,
-            label,
-            unit,
-            value,
-            source: Source::of(layer),
-        });
-    };
+    let mut push =
+        |id: &'static str, label: &'static str, unit: &'static str, value, layer: &Layer| {
+            out.push(Indicator {
+                id: id.into(),
+                label: label.into(),
+                unit: unit.into(),
+                value,
+                source: Source::of(layer),
+            });
+        };
     if let Some(communes) = layer_with(catalog, Role::Communes) {
         let pop: f64 = communes
             .features()

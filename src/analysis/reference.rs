@@ -19,7 +19,7 @@ use crate::catalog::Catalog;
 pub const FOLDER: &str = "reference";
 
 /// National values of the indicators.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Reference {
     pub name: String,
     /// Communes of the reference.

@@ -34,7 +34,7 @@ fn report(state: &AppState, catalog: &Catalog, t: &Territory) -> Value {
     let dep_indicators = dep.as_ref().map(|d| state.analysis.departement(catalog, d));
     let dep_values: std::collections::HashMap<&str, &Value> = dep_indicators
         .iter()
-        .flat_map(|list| list.iter().map(|i| (i.id, &i.value)))
+        .flat_map(|list| list.iter().map(|i| (i.id.as_ref(), &i.value)))
         .collect();
     let france = catalog.reference.as_deref();
     let indicators: Vec<Value> = analysis::compute(catalog, t)
@@ -45,10 +45,10 @@ fn report(state: &AppState, catalog: &Catalog, t: &Territory) -> Value {
                 "label": ind.label,
                 "unit": ind.unit,
                 "value": ind.value,
-                "departement": dep_values.get(ind.id).map_or(Value::Null, |v| (*v).clone()),
-                "france": france.map_or(Value::Null, |f| f.value(ind.id)),
+                "departement": dep_values.get(ind.id.as_ref()).map_or(Value::Null, |v| (*v).clone()),
+                "france": france.map_or(Value::Null, |f| f.value(&ind.id)),
                 "source": ind.source,
-                "france_source": france.and_then(|f| f.source(ind.id)),
+                "france_source": france.and_then(|f| f.source(&ind.id)),
             })
         })
         .collect();

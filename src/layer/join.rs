@@ -22,7 +22,7 @@ use crate::config::{Duplicates, JoinConfig, PropType};
 const LISTED_KEYS: usize = 50;
 
 /// What a join found.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct JoinReport {
     /// The table, as written in the layer file (or `layer <id>` for totals).
     pub table: String,

@@ -9,10 +9,12 @@
 mod csv;
 mod group;
 mod join;
+mod le;
 mod load;
 mod pyramid;
 mod shared;
 mod source;
+pub mod stored;
 pub mod table;
 mod totals;
 mod value;
@@ -22,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use geo::Geometry;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use join::JoinReport;
 pub use load::{load, load_layer, load_layer_with, Reading};
@@ -30,7 +32,7 @@ pub use pyramid::{
     Prepared, PreparedCell, PreparedCells, PreparedFeature, PreparedPolygon, Pyramid,
     PREPARED_TOLERANCES, PREPARED_ZOOMS,
 };
-pub use shared::SharedSources;
+pub use shared::{Reuse, SharedRead, SharedSources};
 pub use source::{check_gzip, field_text, GdalMessage, SourceError};
 pub use table::{Column, Table};
 pub use value::{parse_float, Value};
@@ -226,7 +228,7 @@ pub struct Memory {
 }
 
 /// A property of a layer's schema.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Property {
     /// Property name.
     pub name: String,
@@ -236,7 +238,7 @@ pub struct Property {
 }
 
 /// The geometry family of a layer; `Multi*` geometries belong to their simple type's family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GeometryKind {
     /// Points and multi-points.
     Point,
@@ -276,7 +278,7 @@ impl GeometryKind {
 }
 
 /// A count of features of one kind, with the first few examples.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     /// How many.
     pub count: u64,
@@ -297,7 +299,7 @@ impl Tally {
 }
 
 /// What loading a layer found: features kept, skipped (and why), repaired, unconvertible values.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
     /// Features read from the source.
     pub read: u64,

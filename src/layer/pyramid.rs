@@ -7,7 +7,10 @@
 //! simplification that follows adds at most the same error again. From the layer's `max_zoom`
 //! on, tiles use the exact geometry. Points are never generalised here.
 
+use std::sync::OnceLock;
+
 use geo::{Geometry, Simplify};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::EXTENT;
 use crate::mercator;
@@ -16,7 +19,7 @@ use crate::mercator;
 const BAND_STEP: u8 = 2;
 
 /// The generalised copies of a layer's line and polygon geometries.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Pyramid {
     /// `bands[k]` serves zooms `2k` and `2k + 1`; one geometry per feature, `None` where the
     /// feature collapsed at that scale.
@@ -82,7 +85,7 @@ pub const PREPARED_TOLERANCES: usize = 6;
 /// level's integer grid, cleaned and encoded as MVT geometry commands, in level units (tile
 /// units of tile 0/0 of the zoom). A tile that holds the polygon's whole box only shifts its
 /// first point by the tile's corner, an exact integer: the other commands are relative.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PreparedPolygon {
     /// The box of its exterior before snapping, in level units.
     pub lo: [f64; 2],
@@ -103,8 +106,7 @@ pub type PreparedFeature = Option<Vec<PreparedPolygon>>;
 /// once (by the tile module, which knows how) and shared like the geometries.
 #[derive(Debug, Default)]
 pub struct Prepared {
-    zooms:
-        [[std::sync::OnceLock<Vec<PreparedFeature>>; PREPARED_TOLERANCES]; PREPARED_ZOOMS as usize],
+    zooms: [[OnceLock<Vec<PreparedFeature>>; PREPARED_TOLERANCES]; PREPARED_ZOOMS as usize],
 }
 
 impl Prepared {
@@ -133,7 +135,7 @@ impl Prepared {
         self.zooms
             .iter()
             .flatten()
-            .filter_map(std::sync::OnceLock::get)
+            .filter_map(OnceLock::get)
             .flatten()
             .flatten()
             .flatten()
@@ -144,7 +146,7 @@ impl Prepared {
 
 /// One grid cell of aggregated points, in level units (see [`Prepared`]): its key is the
 /// cell's column and row over the whole zoom level.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PreparedCell {
     /// Column and row of the cell in the level.
     pub key: (i64, i64),
@@ -163,7 +165,7 @@ pub struct PreparedCell {
 /// row then column.
 #[derive(Debug, Default)]
 pub struct PreparedCells {
-    zooms: [std::sync::OnceLock<Vec<PreparedCell>>; PREPARED_ZOOMS as usize],
+    zooms: [OnceLock<Vec<PreparedCell>>; PREPARED_ZOOMS as usize],
 }
 
 impl PreparedCells {
@@ -181,7 +183,7 @@ impl PreparedCells {
     pub fn len(&self) -> usize {
         self.zooms
             .iter()
-            .filter_map(std::sync::OnceLock::get)
+            .filter_map(OnceLock::get)
             .map(Vec::len)
             .sum()
     }
@@ -189,6 +191,64 @@ impl PreparedCells {
     /// Whether none is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// The filled slots of `slots`, in order, `None` for the empty ones (what the cache stores).
+fn serialize_slots<'a, T: Serialize + 'a, S: Serializer>(
+    slots: impl Iterator<Item = &'a OnceLock<T>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(slots.map(OnceLock::get))
+}
+
+/// Fills `slots` from what [`serialize_slots`] stored; an error when the counts differ.
+fn deserialize_slots<'de, 'a, T: Deserialize<'de> + 'a, D: Deserializer<'de>>(
+    slots: impl ExactSizeIterator<Item = &'a OnceLock<T>>,
+    d: D,
+) -> Result<(), D::Error> {
+    let stored: Vec<Option<T>> = Vec::deserialize(d)?;
+    if stored.len() != slots.len() {
+        return Err(serde::de::Error::invalid_length(
+            stored.len(),
+            &"one slot per prepared zoom (and tolerance)",
+        ));
+    }
+    for (slot, value) in slots.zip(stored) {
+        if let Some(v) = value {
+            // A slot of a new value is empty: `set` cannot fail.
+            let _ = slot.set(v);
+        }
+    }
+    Ok(())
+}
+
+impl Serialize for Prepared {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_slots(self.zooms.iter().flatten(), s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Prepared {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let prepared = Self::default();
+        let slots: Vec<_> = prepared.zooms.iter().flatten().collect();
+        deserialize_slots(slots.into_iter(), d)?;
+        Ok(prepared)
+    }
+}
+
+impl Serialize for PreparedCells {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_slots(self.zooms.iter(), s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PreparedCells {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let cells = Self::default();
+        deserialize_slots(cells.zooms.iter(), d)?;
+        Ok(cells)
     }
 }
 

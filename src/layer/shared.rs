@@ -53,16 +53,33 @@ pub struct SharedRead {
     pub columns: HashMap<String, Arc<Column>>,
     /// What reading found.
     pub report: LoadReport,
+    /// Whether it comes from the prepared-catalogue cache rather than from the source.
+    pub cached: bool,
 }
 
 type Slot = Arc<OnceLock<Result<Arc<SharedRead>, Arc<SourceError>>>>;
 
+/// Where a shared reading may be found before its source is read (the prepared-catalogue
+/// cache): given a layer of the source, the reading or `None`.
+pub type Reuse = Arc<dyn Fn(&LayerConfig) -> Option<SharedRead> + Send + Sync>;
+
 /// The sources of a catalogue that more than one layer reads, each read at most once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SharedSources {
     /// The union of the properties of the layers of each shared source.
     properties: HashMap<Key, IndexMap<String, PropType>>,
     slots: Mutex<HashMap<Key, Slot>>,
+    reuse: Option<Reuse>,
+}
+
+impl std::fmt::Debug for SharedSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSources")
+            .field("properties", &self.properties)
+            .field("slots", &self.slots)
+            .field("reuse", &self.reuse.is_some())
+            .finish()
+    }
 }
 
 impl SharedSources {
@@ -99,7 +116,36 @@ impl SharedSources {
         Self {
             properties,
             slots: Mutex::new(HashMap::new()),
+            reuse: None,
         }
+    }
+
+    /// Looks for each shared reading with `reuse` first, reading the source only when it
+    /// gives none.
+    pub fn reusing(self, reuse: Reuse) -> Self {
+        Self {
+            reuse: Some(reuse),
+            ..self
+        }
+    }
+
+    /// What identifies the shared source of this layer (the same text for every layer that
+    /// shares it); `None` when the layer reads its source alone.
+    pub fn group(&self, config: &LayerConfig) -> Option<String> {
+        let key = Key::of(config)?;
+        self.properties.contains_key(&key).then_some(key.0)
+    }
+
+    /// The readings done (or reused) so far, each with its [`SharedSources::group`].
+    pub fn reads(&self) -> Vec<(String, Arc<SharedRead>)> {
+        let slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots
+            .iter()
+            .filter_map(|(key, slot)| Some((key.0.clone(), slot.get()?.as_ref().ok()?.clone())))
+            .collect()
     }
 
     /// The shared reading of this layer's source, read now by the first layer that asks;
@@ -123,6 +169,9 @@ impl SharedSources {
                 merged.properties = union.clone();
                 merged.joins.clear();
                 merged.totals = None;
+                if let Some(read) = self.reuse.as_ref().and_then(|reuse| reuse(config)) {
+                    return Ok(Arc::new(read));
+                }
                 read_shared(&merged).map(Arc::new).map_err(Arc::new)
             })
             .clone(),
@@ -149,5 +198,6 @@ fn read_shared(config: &LayerConfig) -> Result<SharedRead, SourceError> {
         geometries,
         columns,
         report,
+        cached: false,
     })
 }

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
+use serde::{Deserialize, Serialize};
 
 use super::value::Value;
 use crate::config::PropType;
@@ -53,6 +54,19 @@ impl Table {
         self.columns.push(column);
     }
 
+    /// A table of `rows` rows made of these columns; `None` when a column's length differs.
+    pub fn from_columns(rows: usize, columns: Vec<Arc<Column>>) -> Option<Self> {
+        columns
+            .iter()
+            .all(|c| c.len() == rows)
+            .then_some(Self { columns, rows })
+    }
+
+    /// Every column, in schema order.
+    pub fn columns(&self) -> &[Arc<Column>] {
+        &self.columns
+    }
+
     /// Column `i`.
     pub fn column(&self, i: usize) -> Option<&Arc<Column>> {
         self.columns.get(i)
@@ -84,7 +98,7 @@ impl Table {
 }
 
 /// Null flags of an integer column, one bit per row; absent when no row is null.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Nulls(Option<Vec<u64>>);
 
 impl Nulls {
@@ -108,12 +122,12 @@ impl Nulls {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Ints {
-    I8(Vec<i8>),
-    I16(Vec<i16>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
+    I8(#[serde(with = "super::le")] Vec<i8>),
+    I16(#[serde(with = "super::le")] Vec<i16>),
+    I32(#[serde(with = "super::le")] Vec<i32>),
+    I64(#[serde(with = "super::le")] Vec<i64>),
 }
 
 impl Ints {
@@ -162,11 +176,11 @@ impl Ints {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 enum Codes {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+    U8(#[serde(with = "super::le")] Vec<u8>),
+    U16(#[serde(with = "super::le")] Vec<u16>),
+    U32(#[serde(with = "super::le")] Vec<u32>),
 }
 
 impl Codes {
@@ -206,27 +220,27 @@ impl Codes {
 }
 
 /// One property of every row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Column {
     /// Integers, with their null flags.
     Int(IntColumn),
     /// Finite floats; NaN is null.
-    Float(Vec<f64>),
+    Float(#[serde(with = "super::le")] Vec<f64>),
     /// 0 false, 1 true, 2 null.
-    Bool(Vec<u8>),
+    Bool(#[serde(with = "super::le")] Vec<u8>),
     /// Dictionary-encoded text: `dict[codes[row]]`, code 0 is null.
     Text(TextColumn),
 }
 
 /// An integer column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IntColumn {
     values: Ints,
     nulls: Nulls,
 }
 
 /// A dictionary-encoded text column.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TextColumn {
     codes: Codes,
     dict: Vec<Arc<str>>,

@@ -20,7 +20,8 @@ let browser;
 
 /** Starts the server on the demo layers and the browser; resolves to the server's base URL. */
 export async function start() {
-  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--layers', 'layers/demo', '--web', 'web'], {
+  // --no-cache: a test writes nothing under $HOME.
+  server = spawn(BIN, ['serve', '--no-cache', '--addr', '127.0.0.1:0', '--layers', 'layers/demo', '--web', 'web'], {
     cwd: root,
     env: { ...process.env, BOURG_LOG: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -10,10 +10,11 @@ fn check_in(cwd: &Path) -> (bool, String, String) {
     check_folder(cwd, "layers")
 }
 
-/// Runs `bourg check --layers <layers>` in `cwd` and returns (success, stdout, stderr).
+/// Runs `bourg check --layers <layers>` in `cwd` (without the prepared-catalogue cache, which
+/// would be written under `$HOME`) and returns (success, stdout, stderr).
 fn check_folder(cwd: &Path, layers: &str) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_bourg"))
-        .args(["check", "--layers", layers])
+        .args(["check", "--no-cache", "--layers", layers])
         .current_dir(cwd)
         .env("BOURG_LOG", "off")
         .output()

@@ -11,7 +11,7 @@ use geo::{
 };
 use mvt_reader::feature::Value as MvtValue;
 
-use crate::support::{demo_data, demo_layers};
+use crate::support::{demo_data, demo_layers, tiles_over};
 
 const EXTENT: f64 = 4096.0;
 
@@ -51,19 +51,6 @@ fn buffered_box(buffer: u32) -> Rect<f64> {
             y: EXTENT + b,
         },
     )
-}
-
-/// Every tile of zoom `z` that meets the box.
-fn tiles_over(b: &BboxWgs84, z: u8) -> Vec<TileCoord> {
-    let nw = TileCoord::containing(b.west, b.north, z);
-    let se = TileCoord::containing(b.east, b.south, z);
-    (nw.x()..=se.x())
-        .flat_map(|x| {
-            (nw.y()..=se.y()).map(move |y| {
-                TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile")
-            })
-        })
-        .collect()
 }
 
 /// Ids of the source features whose geometry meets the buffered tile, by brute force over every

@@ -87,6 +87,20 @@ impl LayerDir {
     }
 }
 
+/// Every tile of zoom `z` that meets the box.
+pub fn tiles_over(b: &bourg::bbox::BboxWgs84, z: u8) -> Vec<bourg::tile::TileCoord> {
+    use bourg::tile::TileCoord;
+    let nw = TileCoord::containing(b.west, b.north, z);
+    let se = TileCoord::containing(b.east, b.south, z);
+    (nw.x()..=se.x())
+        .flat_map(|x| {
+            (nw.y()..=se.y()).map(move |y| {
+                TileCoord::try_new(u64::from(z), u64::from(x), u64::from(y)).expect("tile")
+            })
+        })
+        .collect()
+}
+
 /// A TOML string literal for a path.
 pub fn toml_path(p: &Path) -> String {
     format!("{:?}", p.display().to_string())
