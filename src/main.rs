@@ -43,6 +43,10 @@ enum Command {
             default_value = "public, max-age=300"
         )]
         tile_cache_control: String,
+        /// CPU-bound requests (tiles, items pages, sheets, site rankings) computed at once; the
+        /// others wait their turn (0: twice the number of cores).
+        #[arg(long, env = "BOURG_CPU_WORK", default_value_t = 0)]
+        cpu_work: usize,
         #[command(flatten)]
         cache: CacheArgs,
     },
@@ -128,12 +132,19 @@ fn main() -> ExitCode {
             web,
             tile_cache_mb,
             tile_cache_control,
+            cpu_work,
             cache,
         } => {
+            let defaults = Settings::new(web);
             let settings = Settings {
                 tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                 tile_cache_control,
-                ..Settings::new(web)
+                cpu_work: if cpu_work == 0 {
+                    defaults.cpu_work
+                } else {
+                    cpu_work
+                },
+                ..defaults
             };
             serve(layers, addr, settings, cache.options(true))
         }

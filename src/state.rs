@@ -18,15 +18,19 @@ pub struct Settings {
     pub tile_cache_bytes: u64,
     /// `Cache-Control` sent with tiles.
     pub tile_cache_control: String,
+    /// CPU-bound request work run at once (see [`AppState::blocking`]).
+    pub cpu_work: usize,
 }
 
 impl Settings {
-    /// Defaults: `web/`, 256 MiB of tile cache, tiles cacheable for 5 minutes.
+    /// Defaults: `web/`, 256 MiB of tile cache, tiles cacheable for 5 minutes, CPU-bound work
+    /// twice the number of cores at once.
     pub fn new(web_dir: PathBuf) -> Self {
         Self {
             web_dir,
             tile_cache_bytes: 256 << 20,
             tile_cache_control: "public, max-age=300".to_owned(),
+            cpu_work: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -48,19 +52,19 @@ pub struct AppState {
 impl AppState {
     /// State over a loaded catalogue.
     pub fn new(catalog: Catalog, settings: Settings) -> Self {
+        let work = Arc::new(tokio::sync::Semaphore::new(settings.cpu_work.max(1)));
         Self {
             catalog: Arc::new(ArcSwap::from_pointee(catalog)),
             tiles: TileCache::new(settings.tile_cache_bytes),
             analysis: AnalysisCache::default(),
             settings: Arc::new(settings),
-            work: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
+            work,
         }
     }
 
     /// Runs CPU-bound request work (rendering, analysis, encoding a page) on the blocking pool,
-    /// at most one piece per core at a time: the others wait their turn without a thread.
+    /// at most [`Settings::cpu_work`] pieces at a time: the others wait their turn without a
+    /// thread.
     /// Under load, a request then waits in line and runs at full speed, instead of every request
     /// sharing the cores and the slowest ones taking many times their own time.
     ///

@@ -86,13 +86,22 @@ pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> 
         // Polygons prepared at several tolerances: start from the first expected to fit.
         let bbox = tile.bbox_wgs84(f64::from(tiles.buffer), EXTENT);
         let ids: Vec<u32> = layer.query(&bbox).map(|(id, _)| id).collect();
-        if let Some(level) = prepare::level(tolerance, tiles.tolerance) {
-            let others = feature_bytes(layer);
-            drawn = fitting_level(layer, tile, level, &ids, others, max_bytes)
-                .or_else(|| coarsest_level(layer, tile, level))
-                .unwrap_or(drawn);
-        }
+        let planned = prepare::level(tolerance, tiles.tolerance).and_then(|level| {
+            plan(
+                layer,
+                tile,
+                level,
+                None,
+                &ids,
+                feature_bytes(layer),
+                max_bytes,
+            )
+        });
         candidates = Some(ids);
+        if let Some((d, kept)) = planned {
+            drawn = d;
+            candidates = kept.or(candidates);
+        }
     }
     loop {
         let started = std::time::Instant::now();
@@ -121,14 +130,26 @@ pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> 
         if features == 0 {
             return None;
         }
+        let mut subset = None;
         let next = if bytes.len() <= max_bytes {
             None
         } else {
             let others = (bytes.len() - geometry_bytes) as f64 / features as f64;
             let predicted = match (drawn, &ids) {
                 (Drawn::Features { tolerance }, Some(ids)) => {
-                    prepare::level(tolerance, tiles.tolerance)
-                        .and_then(|k| fitting_level(layer, tile, k + 1, ids, others, max_bytes))
+                    prepare::level(tolerance, tiles.tolerance).and_then(|k| {
+                        let (d, kept) = plan(
+                            layer,
+                            tile,
+                            k + 1,
+                            Some((k, features)),
+                            ids,
+                            others,
+                            max_bytes,
+                        )?;
+                        subset = kept;
+                        Some(d)
+                    })
                 }
                 _ => None,
             };
@@ -169,7 +190,7 @@ pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> 
         match next {
             Some(d) => {
                 drawn = d;
-                candidates = ids;
+                candidates = subset.or(ids);
             }
             None => {
                 return Some(LayerTile {
@@ -182,20 +203,31 @@ pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> 
     }
 }
 
-/// The first prepared tolerance level from `from` on at which the features `ids` are expected to
-/// fit the layer's byte budget (their prepared commands, plus `others` bytes per feature drawn);
-/// `None` when the layer's polygons are not prepared for this zoom, or none is expected to fit.
-fn fitting_level(
+/// How to draw the features `ids` within `max_bytes` from prepared tolerance level `from` on,
+/// expecting their prepared commands plus `others` bytes per feature: the first level expected to
+/// fit, unless it keeps less than half the features of the level before it (`previous`: a level
+/// and its number of features), where most features would vanish at once, and the level before
+/// keeps half as many more once its smallest features are dropped: then the level before, with its
+/// smallest features dropped. When no level fits, the coarsest with its smallest features
+/// dropped. `None` when the layer's polygons are not prepared for this zoom.
+fn plan(
     layer: &Layer,
     tile: TileCoord,
     from: usize,
+    mut previous: Option<(usize, usize)>,
     ids: &[u32],
     others: f64,
     max_bytes: usize,
-) -> Option<Drawn> {
+) -> Option<(Drawn, Option<Vec<u32>>)> {
     let budget = max_bytes as f64;
-    (from..crate::layer::PREPARED_TOLERANCES).find_map(|k| {
-        let prepared = layer.geometries.prepared_if_ready(tile.z(), k)?;
+    let dropping = |k: usize| {
+        largest_fitting(layer, tile, k, ids, others, max_bytes)
+            .map(|kept| (level_drawn(layer, k), Some(kept)))
+    };
+    for k in from..crate::layer::PREPARED_TOLERANCES {
+        let Some(prepared) = layer.geometries.prepared_if_ready(tile.z(), k) else {
+            break;
+        };
         let (mut bytes, mut features) = (0usize, 0usize);
         for &id in ids {
             let source = layer.geometries.source_index(id as usize)?;
@@ -203,16 +235,63 @@ fn fitting_level(
             bytes += size;
             features += usize::from(size > 0);
         }
-        (bytes as f64 + features as f64 * others <= budget).then(|| level_drawn(layer, k))
-    })
+        if bytes as f64 + features as f64 * others <= budget {
+            if let Some((before, n)) = previous {
+                if 2 * features < n {
+                    if let Some(plan) = dropping(before) {
+                        let kept = plan.1.as_ref().map_or(0, Vec::len);
+                        if 2 * kept > 3 * features {
+                            return Some(plan);
+                        }
+                    }
+                }
+            }
+            return Some((level_drawn(layer, k), None));
+        }
+        previous = Some((k, features));
+    }
+    previous.and_then(|(k, _)| dropping(k))
 }
 
-/// The coarsest prepared tolerance level for this zoom, when it is above `from`.
-fn coarsest_level(layer: &Layer, tile: TileCoord, from: usize) -> Option<Drawn> {
-    (from + 1..crate::layer::PREPARED_TOLERANCES)
-        .rev()
-        .find(|&k| layer.geometries.prepared_if_ready(tile.z(), k).is_some())
-        .map(|k| level_drawn(layer, k))
+/// The features of `ids` to keep at prepared tolerance level `k` so that the tile is expected
+/// to fit `max_bytes`: the largest first (by the area of their polygons' boxes), as tippecanoe's
+/// `--drop-smallest-as-needed` does; in `ids`' order. `None` when the level is not prepared or
+/// nothing would be dropped.
+fn largest_fitting(
+    layer: &Layer,
+    tile: TileCoord,
+    k: usize,
+    ids: &[u32],
+    others: f64,
+    max_bytes: usize,
+) -> Option<Vec<u32>> {
+    let prepared = layer.geometries.prepared_if_ready(tile.z(), k)?;
+    let mut sized: Vec<(f64, usize, u32)> = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let source = layer.geometries.source_index(id as usize)?;
+        let polygons = prepared.get(source)?.as_deref()?;
+        let size = prepare::size(polygons);
+        if size > 0 {
+            let area: f64 = polygons
+                .iter()
+                .map(|p| (p.hi[0] - p.lo[0]) * (p.hi[1] - p.lo[1]))
+                .sum();
+            sized.push((area, size, id));
+        }
+    }
+    sized.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.2.cmp(&b.2)));
+    // A little under the budget: the properties' bytes are estimated.
+    let budget = max_bytes as f64 * 0.97;
+    let mut bytes = 0.0;
+    let mut kept = rustc_hash::FxHashSet::default();
+    for &(_, size, id) in &sized {
+        bytes += size as f64 + others;
+        if bytes > budget {
+            break;
+        }
+        kept.insert(id);
+    }
+    (kept.len() < sized.len()).then(|| ids.iter().copied().filter(|id| kept.contains(id)).collect())
 }
 
 fn level_drawn(layer: &Layer, k: usize) -> Drawn {
@@ -534,13 +613,18 @@ pub fn render(layers: &[&Layer], tile: TileCoord) -> Vec<u8> {
         |part: &Part| part.0.as_ref().map_or(0, Vec::len) + part.1.as_ref().map_or(0, Vec::len);
     let total: usize = parts.iter().map(size).sum();
     if layers.len() > 1 && total > budget {
+        // The smallest layers keep what they drew; the largest share what is left.
         let labels: usize = parts.iter().map(|p| p.1.as_ref().map_or(0, Vec::len)).sum();
-        let features = total - labels;
-        let room = budget.saturating_sub(labels) as f64;
-        for (layer, part) in layers.iter().zip(&mut parts) {
-            let Some(bytes) = &part.0 else { continue };
-            let share = (bytes.len() as f64 * room / features as f64) as usize;
-            part.0 = render_layer_within(layer, tile, share).map(|t| t.bytes);
+        let mut room = budget.saturating_sub(labels);
+        let mut order: Vec<usize> = (0..parts.len()).collect();
+        order.sort_by_key(|&i| parts[i].0.as_ref().map_or(0, Vec::len));
+        for (n, &i) in order.iter().enumerate() {
+            let bytes = parts[i].0.as_ref().map_or(0, Vec::len);
+            let share = room / (order.len() - n);
+            if bytes > share {
+                parts[i].0 = render_layer_within(layers[i], tile, share).map(|t| t.bytes);
+            }
+            room = room.saturating_sub(parts[i].0.as_ref().map_or(0, Vec::len));
         }
     }
     mvt::tile(

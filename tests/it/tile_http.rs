@@ -469,15 +469,15 @@ proptest! {
     }
 }
 
-/// CPU-bound request work runs at most one piece per core at a time, the rest waiting their turn
-/// (what keeps the slowest tiles from taking many times their own time under load); every piece
-/// is done.
+/// CPU-bound request work runs at most `cpu_work` pieces at a time (twice the cores by default),
+/// the rest waiting their turn (what keeps the slowest tiles from taking many times their own time
+/// under load); every piece is done.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpu_bound_work_runs_one_piece_per_core() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = crate::support::state(demo());
+    let cores = state.settings.cpu_work;
     let active = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
     let pieces: Vec<_> = (0..4 * cores)

@@ -496,7 +496,8 @@ fn residence_cells_carry_the_mean_and_max_fragility() {
 /// draws: every tile over the demo region from z0 to z8, at every prepared tolerance, for each
 /// polygon layer, against the same layer loaded alone (nothing prepared). A layer with a small
 /// byte budget picks, from the prepared commands, the finest tolerance that fits, or the next
-/// one: checked against drawing every tolerance.
+/// one, or a finer one with its smallest features dropped: checked against drawing every
+/// tolerance.
 #[test]
 fn prepared_low_zoom_polygons_draw_the_same_tiles() {
     use bourg::layer::PREPARED_TOLERANCES;
@@ -512,7 +513,7 @@ fn prepared_low_zoom_polygons_draw_the_same_tiles() {
         ),
     );
     let tight = dir.load().expect("loads");
-    let (mut compared, mut over_budget) = (0, 0);
+    let (mut compared, mut over_budget, mut dropped) = (0, 0, 0);
     let layers = [
         "communes",
         "lovac",
@@ -557,16 +558,30 @@ fn prepared_low_zoom_polygons_draw_the_same_tiles() {
                     continue;
                 };
                 // The drawn tolerance is the finest that fits, or the next one (the properties'
-                // bytes are estimated); the tile (its layer message) fits.
+                // bytes are estimated); or a finer one with the smallest features dropped, where
+                // the next tolerance would lose most features at once. The tile (its layer
+                // message) fits.
                 let Drawn::Features { tolerance: t } = rendered.drawn else {
                     panic!("{id} {tile}: {:?}", rendered.drawn);
                 };
-                assert!(
-                    t == tolerance(finest) || t == tolerance(finest + 1),
-                    "{id} {tile}: drawn at {t}, fits from {} ({sizes:?})",
-                    tolerance(finest)
-                );
                 assert!(rendered.bytes.len() <= max_bytes, "{id} {tile}");
+                if t < tolerance(finest) {
+                    let whole = bourg::tile::draw(prepared, tile, rendered.drawn);
+                    let whole = mvt_reader::Reader::new(whole).expect("decodes");
+                    let n = whole.get_features(0).expect("features").len();
+                    assert!(
+                        rendered.features < n,
+                        "{id} {tile}: {} of {n}",
+                        rendered.features
+                    );
+                    dropped += 1;
+                } else {
+                    assert!(
+                        t == tolerance(finest) || t == tolerance(finest + 1),
+                        "{id} {tile}: drawn at {t}, fits from {} ({sizes:?})",
+                        tolerance(finest)
+                    );
+                }
                 over_budget += usize::from(finest > 0);
             }
         }
@@ -576,6 +591,7 @@ fn prepared_low_zoom_polygons_draw_the_same_tiles() {
         over_budget > 10,
         "{over_budget} tiles over budget at the layer's tolerance"
     );
+    assert!(dropped > 0, "no tile with its smallest features dropped");
 }
 
 /// Point cells counted once per low zoom at load give, byte for byte, the tiles that counting
