@@ -3,8 +3,10 @@
 //! A layer is drawn from its `min_zoom`; from its `max_zoom` on, geometries are only snapped
 //! (no simplification), so overzoomed tiles look exact. Point layers with `aggregate_below`
 //! become grid cells below that zoom. A layer whose encoding exceeds its byte budget is
-//! generalised further — coarser cells for points, a doubled tolerance (quadrupled when more than twice over) for lines and polygons —
-//! never truncated.
+//! generalised further, never truncated: coarser cells for points; for polygons prepared at
+//! several tolerances, the finest tolerance expected to fit, or its smallest features dropped
+//! where a coarser one would lose most of them (see [`render_layer`]); otherwise a doubled
+//! tolerance (quadrupled when more than twice over).
 
 mod aggregate;
 mod cache;

@@ -7,9 +7,11 @@
 //! exact integer, and every step is translation-invariant (simplification works on coordinate
 //! differences, which are exact; snapping and the integer cleaning commute with an integer
 //! shift), so a polygon whose box lies inside the buffered tile comes out of the prepared copy
-//! exactly as the per-tile path would draw it. Polygons that cross the tile's edge, and tiles
-//! drawn with a larger tolerance to fit the byte budget, go through the per-tile path. Tested
-//! equal, byte for byte, to the per-tile rendering (`tests/it/tiles.rs`).
+//! exactly as the per-tile path would draw it. The prepared polygon is kept as its MVT geometry
+//! commands: all but the first point are relative, so a tile writes the first point shifted and
+//! copies the rest. Polygons that cross the tile's edge, and tiles drawn with a tolerance that is
+//! not prepared, go through the per-tile path. Tested equal, byte for byte, to the per-tile
+//! rendering at every prepared tolerance (`tests/it/tiles.rs`).
 
 use geo::{Coord, Geometry};
 
@@ -25,11 +27,11 @@ pub fn level(tolerance: f64, configured: f64) -> Option<usize> {
 }
 
 /// Prepares the zooms of a layer's tiles that can be (from its `min_zoom`, below
-/// [`PREPARED_ZOOMS`] and its `max_zoom`), at the layer's tolerance and at 2 and 4 times it (what
-/// a tile over its byte budget tries first). Shared geometries are prepared once.
+/// [`PREPARED_ZOOMS`] and its `max_zoom`), at the layer's tolerance and at 2 to 32 times it (what
+/// a tile over its byte budget chooses from). Shared geometries are prepared once.
 ///
 /// # Runtime
-/// One simplification and cleaning per polygon and zoom: about 0.5 s a zoom for the 35,000
+/// One simplification and cleaning per polygon, zoom and tolerance: 0.1–0.3 s each for the 35,000
 /// communes of France, on one core.
 pub fn prepare(layer: &Layer) {
     let tolerance = layer.config.tiles.tolerance;
