@@ -67,6 +67,20 @@ impl SpatialIndex {
         out
     }
 
+    /// Calls `visit` with each feature whose envelope intersects the box, in no particular
+    /// order, without collecting them (a box crossing the antimeridian goes through
+    /// [`SpatialIndex::query`], which removes duplicates).
+    pub fn visit(&self, bbox: &BboxWgs84, mut visit: impl FnMut(u32)) {
+        if bbox.crosses_antimeridian() {
+            self.query(bbox).into_iter().for_each(visit);
+            return;
+        }
+        let aabb = AABB::from_corners([bbox.west, bbox.south], [bbox.east, bbox.north]);
+        for e in self.tree.locate_in_envelope_intersecting(&aabb) {
+            visit(e.data);
+        }
+    }
+
     /// Number of features whose envelope intersects the box, without materialising them when
     /// the box does not cross the antimeridian.
     pub fn count(&self, bbox: &BboxWgs84) -> usize {

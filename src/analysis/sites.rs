@@ -127,18 +127,24 @@ const FULL_SITE_M2: f64 = 5000.0;
 
 /// Metres from a WGS84 point to the nearest of the programme communes' polygons around it (0
 /// inside one), if any lies within [`NEAR_M`]: Web Mercator distance scaled by cos(latitude).
+/// `projected` keeps each programme commune's Web Mercator polygon once it was needed.
 fn metres_to_programme(
     communes: &Layer,
     programme: &BTreeSet<String>,
     c: Coord<f64>,
+    projected: &mut HashMap<u32, Option<geo::Geometry<f64>>>,
 ) -> Option<f64> {
     let scale = c.y.to_radians().cos();
     let p = Point::from(crate::mercator::from_wgs84(c));
     communes
         .query(&around(c, NEAR_M))
-        .filter(|(_, f)| programme.contains(&text(communes, f, "code")))
-        .map(|(_, f)| {
-            Euclidean.distance(&p, &crate::mercator::geometry_from_wgs84(f.wgs84)) * scale
+        .filter_map(|(id, f)| {
+            let g = projected.entry(id).or_insert_with(|| {
+                programme
+                    .contains(&text(communes, f, "code"))
+                    .then(|| crate::mercator::geometry_from_wgs84(f.wgs84))
+            });
+            g.as_ref().map(|g| Euclidean.distance(&p, g) * scale)
         })
         .filter(|d| *d <= NEAR_M)
         .min_by(f64::total_cmp)
@@ -173,6 +179,15 @@ fn metres(a: Coord<f64>, b: Coord<f64>) -> f64 {
     dx.hypot(dy)
 }
 
+/// Whether two WGS84 points are within `r` metres, as [`metres`] measures (without its square
+/// root).
+fn within(a: Coord<f64>, b: Coord<f64>, r: f64) -> bool {
+    let k = 111_320.0;
+    let dx = (a.x - b.x) * k * ((a.y + b.y) / 2.0).to_radians().cos();
+    let dy = (a.y - b.y) * k;
+    dx * dx + dy * dy <= r * r
+}
+
 fn around(c: Coord<f64>, r: f64) -> BboxWgs84 {
     let dlat = r / 111_320.0;
     let dlon = r / (111_320.0 * c.y.to_radians().cos().max(0.01));
@@ -189,19 +204,28 @@ fn number(layer: &Layer, f: crate::layer::Feature<'_>, name: &str) -> f64 {
     super::indicators::number(layer, f, name).unwrap_or(0.0)
 }
 
-/// Sum of a property over a point layer's features within `r` metres of `c`.
+/// Sum of a property over a point layer's features within `r` metres of `c` (nulls count 0).
+/// Called for every candidate: visits the index without collecting, and reads the column.
 fn sum_within(layer: Option<&Layer>, c: Coord<f64>, r: f64, property: &str) -> f64 {
     let Some(layer) = layer else { return 0.0 };
-    layer
-        .query(&around(c, r))
-        .filter(|(_, f)| {
-            f.wgs84
-                .coords_iter()
-                .next()
-                .is_some_and(|p| metres(p, c) <= r)
-        })
-        .map(|(_, f)| number(layer, f, property))
-        .sum()
+    let Some(column) = layer
+        .property_index(property)
+        .and_then(|i| layer.table.column(i))
+    else {
+        return 0.0;
+    };
+    let mut sum = 0.0;
+    layer.index.visit(&around(c, r), |id| {
+        let near = layer
+            .geometries
+            .get(id as usize)
+            .and_then(|g| g.coords_iter().next())
+            .is_some_and(|p| within(p, c, r));
+        if near {
+            sum += column.number(id as usize).unwrap_or(0.0);
+        }
+    });
+    sum
 }
 
 /// The programme communes: those of the ACV and PVD perimeters, and those whose ORT convention is
@@ -240,6 +264,38 @@ fn with_neighbours(communes: &Layer, set: &BTreeSet<String>) -> BTreeSet<String>
         );
     }
     out
+}
+
+/// What a site is, in words: a brownfield's id and status, a vacancy building's dwellings and
+/// years, a residence's address and landlord.
+fn label(layer: &Layer, f: crate::layer::Feature<'_>, kind: &str) -> String {
+    match kind {
+        "friche" => format!(
+            "Friche {} ({})",
+            text(layer, f, "site_id"),
+            text(layer, f, "site_statut")
+        ),
+        "vacance" => format!(
+            "{} logements vacants depuis {} ans",
+            number(layer, f, "NB_LOGVAC"),
+            number(layer, f, "DUREE_VACANCE")
+        ),
+        _ => {
+            // The landlord: the synthetic files' `SYNTH_BAILLEUR` (real RPLS files do
+            // not name it), or a `BAILLEUR` column of the landlord's own file.
+            let landlord = [text(layer, f, "SYNTH_BAILLEUR"), text(layer, f, "BAILLEUR")]
+                .into_iter()
+                .find(|t| !t.is_empty())
+                .map(|t| format!(" — {t}"))
+                .unwrap_or_default();
+            format!(
+                "Résidence {} {} {}{landlord}",
+                text(layer, f, "NUMVOIE"),
+                text(layer, f, "TYPVOIE"),
+                text(layer, f, "NOMVOIE"),
+            )
+        }
+    }
 }
 
 /// The kinds of site, as [`Site::kind`] says them.
@@ -306,28 +362,33 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
         if q.kinds.as_ref().is_some_and(|k| !k.contains(kind)) {
             continue;
         }
-        for id in territory.members(layer, code_property) {
+        // Each candidate sums its neighbours: split over the cores, each part with its own
+        // projected polygons; the sort below gives one order whatever the split.
+        let members = territory.members(layer, code_property);
+        let rank = |id: u32,
+                    projected: &mut HashMap<u32, Option<geo::Geometry<f64>>>,
+                    out: &mut Vec<Site>| {
             let Some(f) = layer.feature(id) else {
-                continue;
+                return;
             };
             let commune = text(layer, f, code_property);
             let Some(c) = f.wgs84.coords_iter().next() else {
-                continue;
+                return;
             };
             if q.bbox.is_some_and(|b| !b.contains(c)) {
-                continue;
+                return;
             }
             let fragility = if kind == "residence" {
                 // A residence whose fragility is unknown is no candidate.
                 match super::indicators::number(layer, f, "fragilite") {
                     Some(v) => v,
-                    None => continue,
+                    None => return,
                 }
             } else {
                 0.0
             };
             if kind == "residence" && fragility < q.fragility_min {
-                continue;
+                return;
             }
             let size = match kind {
                 "friche" => super::indicators::number(layer, f, BROWNFIELD_SURFACE)
@@ -349,12 +410,12 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 1.0
             } else {
                 communes_layer
-                    .and_then(|l| metres_to_programme(l, &programme, c))
+                    .and_then(|l| metres_to_programme(l, &programme, c, projected))
                     .map_or(0.0, |d| 0.5 * (1.0 - d / NEAR_M))
             };
             // Without a chosen territory, only the sites in or near the programme communes.
             if q.territory.is_none() && perimeter <= 0.0 {
-                continue;
+                return;
             }
             let values = [
                 (sum_within(vacancy, c, 300.0, "NB_LOGVAC") / 30.0).min(1.0),
@@ -371,39 +432,13 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 .map(|(v, w)| v * w)
                 .sum::<f64>()
                 * 100.0;
-            let label = match kind {
-                "friche" => format!(
-                    "Friche {} ({})",
-                    text(layer, f, "site_id"),
-                    text(layer, f, "site_statut")
-                ),
-                "vacance" => format!(
-                    "{} logements vacants depuis {} ans",
-                    number(layer, f, "NB_LOGVAC"),
-                    number(layer, f, "DUREE_VACANCE")
-                ),
-                _ => {
-                    // The landlord: the synthetic files' `SYNTH_BAILLEUR` (real RPLS files do
-                    // not name it), or a `BAILLEUR` column of the landlord's own file.
-                    let landlord = [text(layer, f, "SYNTH_BAILLEUR"), text(layer, f, "BAILLEUR")]
-                        .into_iter()
-                        .find(|t| !t.is_empty())
-                        .map(|t| format!(" — {t}"))
-                        .unwrap_or_default();
-                    format!(
-                        "Résidence {} {} {}{landlord}",
-                        text(layer, f, "NUMVOIE"),
-                        text(layer, f, "TYPVOIE"),
-                        text(layer, f, "NOMVOIE"),
-                    )
-                }
-            };
-            sites.push(Site {
+            out.push(Site {
                 rank: 0,
                 kind,
                 layer: layer.id().to_owned(),
                 id,
-                label,
+                // Written for the sites kept only (below).
+                label: String::new(),
                 commune,
                 lon: c.x,
                 lat: c.y,
@@ -415,7 +450,30 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                     .collect(),
                 synthetic: layer.config.synthetic,
             });
-        }
+        };
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let chunk = members.len().div_ceil(workers).max(1);
+        let rank = &rank;
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = members
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let (mut projected, mut out) = (HashMap::new(), Vec::new());
+                        for &id in part {
+                            rank(id, &mut projected, &mut out);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            for part in parts {
+                match part.join() {
+                    Ok(found) => sites.extend(found),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
     }
     sites.sort_by(|a, b| {
         b.score
@@ -426,6 +484,12 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
     sites.truncate(q.limit);
     for (i, s) in sites.iter_mut().enumerate() {
         s.rank = i + 1;
+        if let Some((layer, f)) = catalog
+            .get(&s.layer)
+            .and_then(|l| Some((l, l.feature(s.id)?)))
+        {
+            s.label = label(layer, f, s.kind);
+        }
     }
     sites
 }

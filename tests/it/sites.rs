@@ -436,3 +436,60 @@ async fn brownfield_size_comes_from_the_land_surface() {
     }
     assert!(with_surface > 20, "{with_surface}");
 }
+
+/// The neighbourhood components are the sums over every feature within their radius, counted by
+/// brute force with the haversine distance: vacant dwellings within 300 m (`vacancy`, /30) and
+/// social dwellings within 500 m (`stock`, /200). A point within a metre of the radius may be
+/// counted either way (the server measures on an equirectangular plane).
+#[tokio::test]
+async fn neighbourhood_components_equal_brute_force_sums() {
+    use geo::{Distance, Haversine, Point};
+    let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
+    let points = |id: &str, property: &str| -> Vec<(Point<f64>, f64)> {
+        let layer = catalog.get(id).expect(id);
+        let i = layer.property_index(property).expect(property);
+        layer
+            .features()
+            .filter_map(|f| {
+                let c = geo::CoordsIter::coords_iter(f.wgs84).next()?;
+                Some((Point::from(c), f.number(i).unwrap_or(0.0)))
+            })
+            .collect()
+    };
+    let vacancy = points("vacance_batiments", "NB_LOGVAC");
+    let stock = points("rpls", "logements");
+    let app = app(bourg::Catalog::load(&demo_layers()).expect("demo loads"));
+    let ranked = sites(&app, "limit=300").await;
+    assert_eq!(ranked.len(), 300);
+    let bounds = |all: &[(Point<f64>, f64)], p: Point<f64>, r: f64, scale: f64| {
+        let sum = |r: f64| -> f64 {
+            all.iter()
+                .filter(|(q, _)| Haversine.distance(p, *q) <= r)
+                .map(|(_, n)| n)
+                .sum()
+        };
+        (
+            (sum(r - 1.0) / scale).min(1.0),
+            (sum(r + 1.0) / scale).min(1.0),
+        )
+    };
+    for s in &ranked {
+        let p = Point::new(
+            s["lon"].as_f64().expect("lon"),
+            s["lat"].as_f64().expect("lat"),
+        );
+        for (component, all, r, scale) in [
+            ("vacancy", &vacancy, 300.0, 30.0),
+            ("stock", &stock, 500.0, 200.0),
+        ] {
+            let value = s["components"][component].as_f64().expect(component);
+            let (lo, hi) = bounds(all, p, r, scale);
+            assert!(
+                value >= lo - 0.0006 && value <= hi + 0.0006,
+                "{} {}: {component} {value} not in [{lo}, {hi}]",
+                s["layer"],
+                s["id"]
+            );
+        }
+    }
+}
