@@ -79,8 +79,17 @@ fn read_mem(
     } else {
         mem.to_owned()
     };
+    // Only the declared format's own driver: GDAL would otherwise pick one by content, and an OGR
+    // VRT (or any driver that follows a path or URL written in the file) would read what the
+    // server can reach instead of what was uploaded.
+    let driver: &[&str] = match format {
+        Format::GeoJson => &["GeoJSON"],
+        Format::ZippedShapefile => &["ESRI Shapefile"],
+        Format::GeoPackage => &["GPKG"],
+    };
     let options = DatasetOptions {
         open_flags: GdalOpenFlags::GDAL_OF_VECTOR | GdalOpenFlags::GDAL_OF_READONLY,
+        allowed_drivers: Some(driver),
         ..Default::default()
     };
     let dataset = Dataset::open_ex(&path, options).map_err(|e| {

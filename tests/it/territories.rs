@@ -363,3 +363,54 @@ fn rtree_membership_equals_a_scan_by_code() {
     }
     assert!(checked > 1000, "{checked} communes with residences");
 }
+
+/// An upload opens with its declared format's driver only: an OGR VRT naming a file of the server
+/// (sent as GeoJSON, as a GeoPackage, or zipped as the only file of a "Shapefile") is refused,
+/// never read. The file it points at is a valid polygon that would otherwise answer 200.
+#[tokio::test]
+async fn uploads_cannot_read_the_servers_files() {
+    let app = app(catalog());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = dir.path().join("secret.geojson");
+    std::fs::write(&secret, alpha_polygon().to_string()).expect("write");
+    let vrt = format!(
+        "<OGRVRTDataSource><OGRVRTLayer name=\"secret\"><SrcDataSource>{}</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>",
+        secret.display()
+    );
+    // The same file through the normal path is read: the refusals below are the driver's.
+    let (status, body) = post(
+        &app,
+        "/api/territories/stats",
+        "application/geo+json",
+        std::fs::read(&secret).expect("read"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let zipped = {
+        let zip = dir.path().join("vrt.zip");
+        std::fs::write(dir.path().join("layer.vrt"), &vrt).expect("write");
+        let status = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys, zipfile; zipfile.ZipFile(sys.argv[1], 'w').write(sys.argv[2], 'layer.vrt')",
+            ])
+            .arg(&zip)
+            .arg(dir.path().join("layer.vrt"))
+            .status()
+            .expect("python3");
+        assert!(status.success());
+        std::fs::read(&zip).expect("zip")
+    };
+    for (content_type, body) in [
+        ("application/geo+json", vrt.clone().into_bytes()),
+        ("application/geopackage+sqlite3", vrt.clone().into_bytes()),
+        ("application/zip", zipped),
+    ] {
+        let (status, body) = post(&app, "/api/territories/stats", content_type, body).await;
+        assert_eq!(status, 400, "{content_type}: {body}");
+        assert!(
+            !body.to_string().contains("communes"),
+            "{content_type}: {body}"
+        );
+    }
+}
