@@ -393,10 +393,7 @@ fn load_parallel(
     shared: &SharedSources,
     cache: Option<&Cache>,
 ) -> Vec<Loaded> {
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(configs.len())
-        .max(1);
+    let workers = crate::parallel::cores().min(configs.len()).max(1);
     // The largest sources first, so that the longest load does not start last.
     let mut order: Vec<usize> = (0..configs.len()).collect();
     let size = |c: &LayerConfig| std::fs::metadata(&c.source.path).map_or(0, |m| m.len());

@@ -19,6 +19,7 @@ pub mod index;
 pub mod layer;
 pub mod mercator;
 pub mod ogc;
+pub mod parallel;
 pub mod search;
 pub mod synth;
 pub mod tile;

@@ -30,7 +30,7 @@ impl Settings {
             web_dir,
             tile_cache_bytes: 256 << 20,
             tile_cache_control: "public, max-age=300".to_owned(),
-            cpu_work: 2 * std::thread::available_parallelism().map_or(2, |n| n.get()),
+            cpu_work: 2 * crate::parallel::cores(),
         }
     }
 }

@@ -171,20 +171,24 @@ impl Query {
     }
 }
 
-/// Metres between two WGS84 points (equirectangular: exact enough within a few km).
-fn metres(a: Coord<f64>, b: Coord<f64>) -> f64 {
+/// East and north metres from `b` to `a` (equirectangular at their mean latitude: exact enough
+/// within a few km).
+fn offset_metres(a: Coord<f64>, b: Coord<f64>) -> (f64, f64) {
     let k = 111_320.0;
     let dx = (a.x - b.x) * k * ((a.y + b.y) / 2.0).to_radians().cos();
-    let dy = (a.y - b.y) * k;
+    (dx, (a.y - b.y) * k)
+}
+
+/// Metres between two WGS84 points (see [`offset_metres`]).
+fn metres(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = offset_metres(a, b);
     dx.hypot(dy)
 }
 
 /// Whether two WGS84 points are within `r` metres, as [`metres`] measures (without its square
 /// root).
 fn within(a: Coord<f64>, b: Coord<f64>, r: f64) -> bool {
-    let k = 111_320.0;
-    let dx = (a.x - b.x) * k * ((a.y + b.y) / 2.0).to_radians().cos();
-    let dy = (a.y - b.y) * k;
+    let (dx, dy) = offset_metres(a, b);
     dx * dx + dy * dy <= r * r
 }
 
@@ -451,29 +455,16 @@ pub fn find(catalog: &Catalog, q: &Query) -> Vec<Site> {
                 synthetic: layer.config.synthetic,
             });
         };
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let chunk = members.len().div_ceil(workers).max(1);
-        let rank = &rank;
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = members
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        let (mut projected, mut out) = (HashMap::new(), Vec::new());
-                        for &id in part {
-                            rank(id, &mut projected, &mut out);
-                        }
-                        out
-                    })
-                })
-                .collect();
-            for part in parts {
-                match part.join() {
-                    Ok(found) => sites.extend(found),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
+        let chunk = members.len().div_ceil(crate::parallel::cores()).max(1);
+        let parts: Vec<&[u32]> = members.chunks(chunk).collect();
+        let found = crate::parallel::map(&parts, |part| {
+            let (mut projected, mut out) = (HashMap::new(), Vec::new());
+            for &id in *part {
+                rank(id, &mut projected, &mut out);
             }
+            out
         });
+        sites.extend(found.into_iter().flatten());
     }
     sites.sort_by(|a, b| {
         b.score

@@ -17,8 +17,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use xxhash_rust::xxh3::Xxh3;
 
@@ -307,29 +305,9 @@ pub fn hash_files<'a>(files: &[&'a Path]) -> HashMap<&'a Path, Option<u128>> {
                 .map(move |k| (i, k * CHUNK, CHUNK.min(size - k * CHUNK)))
         })
         .collect();
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, u64, Option<u128>)>> = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(chunks.len())
-        .max(1);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                while let Some(&(i, offset, len)) = chunks.get(next.fetch_add(1, Ordering::Relaxed))
-                {
-                    let hash = hash_chunk(files[i], offset, len).ok();
-                    done.lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push((i, offset, hash));
-                }
-            });
-        }
+    let hashes = crate::parallel::map(&chunks, |&(i, offset, len)| {
+        hash_chunk(files[i], offset, len).ok()
     });
-    let mut done = done
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    done.sort_by_key(|&(i, offset, _)| (i, offset));
     let mut out: HashMap<&Path, Option<u128>> = HashMap::new();
     for (i, path) in files.iter().enumerate() {
         let Some(size) = sizes[i] else {
@@ -339,7 +317,8 @@ pub fn hash_files<'a>(files: &[&'a Path]) -> HashMap<&'a Path, Option<u128>> {
         let mut h = Xxh3::new();
         h.update(&size.to_le_bytes());
         let mut complete = true;
-        for (_, _, hash) in done.iter().filter(|(j, _, _)| *j == i) {
+        // Chunks are in file, then offset order.
+        for (_, hash) in chunks.iter().zip(&hashes).filter(|((j, _, _), _)| *j == i) {
             match hash {
                 Some(hash) => h.update(&hash.to_le_bytes()),
                 None => complete = false,

@@ -24,7 +24,6 @@ mod key;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -215,20 +214,7 @@ impl Cache {
             .collect();
         // The largest first.
         jobs.sort_by_key(|j| std::cmp::Reverse(j.size()));
-        let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(jobs.len())
-            .max(1);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        self.write_one(job, &fresh.reads);
-                    }
-                });
-            }
-        });
+        crate::parallel::map(&jobs, |job| self.write_one(job, &fresh.reads));
         self.remove_others(fresh);
         tracing::info!(
             dir = %self.dir.display(),

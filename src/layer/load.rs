@@ -86,7 +86,7 @@ pub fn load(
         );
     }
     let workers = match reading {
-        Reading::Fast => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        Reading::Fast => crate::parallel::cores(),
         Reading::FastWith(n) => n,
         Reading::Gdal => 0,
     };

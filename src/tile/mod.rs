@@ -86,8 +86,7 @@ pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> 
     let mut candidates: Option<Vec<u32>> = None;
     if let Drawn::Features { tolerance } = drawn {
         // Polygons prepared at several tolerances: start from the first expected to fit.
-        let bbox = tile.bbox_wgs84(f64::from(tiles.buffer), EXTENT);
-        let ids: Vec<u32> = layer.query(&bbox).map(|(id, _)| id).collect();
+        let ids = in_tile(layer, tile);
         let planned = prepare::level(tolerance, tiles.tolerance).and_then(|level| {
             plan(
                 layer,
@@ -110,10 +109,7 @@ pub fn render_layer_within(layer: &Layer, tile: TileCoord, max_bytes: usize) -> 
         let (builder, ids) = match drawn {
             Drawn::Cells { cell_size } => (draw_cells(layer, tile, cell_size), None),
             Drawn::Features { tolerance } => {
-                let ids = candidates.take().unwrap_or_else(|| {
-                    let bbox = tile.bbox_wgs84(f64::from(tiles.buffer), EXTENT);
-                    layer.query(&bbox).map(|(id, _)| id).collect()
-                });
+                let ids = candidates.take().unwrap_or_else(|| in_tile(layer, tile));
                 (draw_features(layer, tile, tolerance, &ids), Some(ids))
             }
         };
@@ -232,8 +228,7 @@ fn plan(
         };
         let (mut bytes, mut features) = (0usize, 0usize);
         for &id in ids {
-            let source = layer.geometries.source_index(id as usize)?;
-            let size = prepare::size(prepared.get(source)?.as_deref()?);
+            let size = prepare::size(prepared_of(layer, prepared, id)?);
             bytes += size;
             features += usize::from(size > 0);
         }
@@ -255,6 +250,24 @@ fn plan(
     previous.and_then(|(k, _)| dropping(k))
 }
 
+/// The features whose boxes meet the buffered tile.
+fn in_tile(layer: &Layer, tile: TileCoord) -> Vec<u32> {
+    let bbox = tile.bbox_wgs84(f64::from(layer.config.tiles.buffer), EXTENT);
+    layer.query(&bbox).map(|(id, _)| id).collect()
+}
+
+/// Feature `id`'s polygons among the `prepared` features of a zoom (which are indexed like the
+/// source's geometries); `None` when it has none prepared.
+fn prepared_of<'p>(
+    layer: &Layer,
+    prepared: &'p [crate::layer::PreparedFeature],
+    id: u32,
+) -> Option<&'p [crate::layer::PreparedPolygon]> {
+    prepared
+        .get(layer.geometries.source_index(id as usize)?)?
+        .as_deref()
+}
+
 /// The features of `ids` to keep at prepared tolerance level `k` so that the tile is expected
 /// to fit `max_bytes`: the largest first (by the area of their polygons' boxes), as tippecanoe's
 /// `--drop-smallest-as-needed` does; in `ids`' order. `None` when the level is not prepared or
@@ -270,8 +283,7 @@ fn largest_fitting(
     let prepared = layer.geometries.prepared_if_ready(tile.z(), k)?;
     let mut sized: Vec<(f64, usize, u32)> = Vec::with_capacity(ids.len());
     for &id in ids {
-        let source = layer.geometries.source_index(id as usize)?;
-        let polygons = prepared.get(source)?.as_deref()?;
+        let polygons = prepared_of(layer, prepared, id)?;
         let size = prepare::size(polygons);
         if size > 0 {
             let area: f64 = polygons
@@ -336,9 +348,7 @@ pub fn draw(layer: &Layer, tile: TileCoord, drawn: Drawn) -> Vec<u8> {
     let builder = match drawn {
         Drawn::Cells { cell_size } => draw_cells(layer, tile, cell_size),
         Drawn::Features { tolerance } => {
-            let bbox = tile.bbox_wgs84(f64::from(layer.config.tiles.buffer), EXTENT);
-            let ids: Vec<u32> = layer.query(&bbox).map(|(id, _)| id).collect();
-            draw_features(layer, tile, tolerance, &ids)
+            draw_features(layer, tile, tolerance, &in_tile(layer, tile))
         }
     };
     if builder.len() == 0 {
@@ -385,8 +395,7 @@ fn draw_features(layer: &Layer, tile: TileCoord, tolerance: f64, ids: &[u32]) ->
         };
         commands.clear();
         let ready = prepared
-            .and_then(|p| p.get(layer.geometries.source_index(id as usize)?))
-            .and_then(Option::as_ref)
+            .and_then(|p| prepared_of(layer, p, id))
             .is_some_and(|p| {
                 prepare::draw(
                     p,

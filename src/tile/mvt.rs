@@ -288,12 +288,7 @@ impl Commands {
             }
             TileGeometry::Lines(lines) => {
                 for line in lines.iter().filter(|l| l.len() >= 2) {
-                    self.command(MOVE_TO, 1);
-                    self.point(line[0]);
-                    self.command(LINE_TO, line.len() - 1);
-                    for &p in &line[1..] {
-                        self.point(p);
-                    }
+                    self.path(line);
                 }
                 LINESTRING
             }
@@ -310,13 +305,18 @@ impl Commands {
     /// out.
     pub fn shape(&mut self, rings: &[Vec<TilePoint>]) {
         for ring in rings.iter().filter(|r| r.len() >= 3) {
-            self.command(MOVE_TO, 1);
-            self.point(ring[0]);
-            self.command(LINE_TO, ring.len() - 1);
-            for &p in &ring[1..] {
-                self.point(p);
-            }
+            self.path(ring);
             self.command(CLOSE_PATH, 1);
+        }
+    }
+
+    /// `MoveTo` the first point, `LineTo` the others (at least 2 points).
+    fn path(&mut self, points: &[TilePoint]) {
+        self.command(MOVE_TO, 1);
+        self.point(points[0]);
+        self.command(LINE_TO, points.len() - 1);
+        for &p in &points[1..] {
+            self.point(p);
         }
     }
 
