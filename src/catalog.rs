@@ -2,14 +2,14 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 
 use crate::analysis::Reference;
-use crate::cache::{Cache, Fresh};
+use crate::cache::{Cache, Fresh, Keys};
 use crate::config::{self, ConfigError, LayerConfig};
 use crate::layer::{load, Layer, LoadError, Reading, SharedSources};
 
@@ -42,8 +42,9 @@ fn list_errors(errors: &[LoadError]) -> String {
 fn reference_of(dir: &Path, options: &LoadOptions) -> Result<Option<Arc<Reference>>, CatalogError> {
     type Cache = std::sync::Mutex<Vec<(PathBuf, Vec<Fingerprint>, Option<Arc<Reference>>)>>;
     static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
-    let fingerprints: Vec<Fingerprint> =
-        config::load_dir(dir)?.iter().map(Fingerprint::of).collect();
+    let configs = config::load_dir(dir)?;
+    let keys = Keys::of(&configs, &SharedSources::plan(&configs));
+    let fingerprints: Vec<Fingerprint> = configs.iter().map(|c| keys.layer(&c.id)).collect();
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache
         .lock()
@@ -69,29 +70,11 @@ fn reference_of(dir: &Path, options: &LoadOptions) -> Result<Option<Arc<Referenc
     Ok(reference)
 }
 
-/// What a layer was loaded from: each file's path, length and modification time (for a totals
-/// layer, those of the layer it sums too). A layer whose fingerprint is unchanged is reused on
-/// reload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fingerprint(Vec<(PathBuf, u64, Option<std::time::SystemTime>)>);
-
-impl Fingerprint {
-    fn of(config: &LayerConfig) -> Self {
-        let files = std::iter::once(config.toml_path.clone())
-            .chain(std::iter::once(config.source.path.clone()))
-            .chain(config.joins.iter().map(|j| j.source.path.clone()));
-        Self(
-            files
-                .map(|path| {
-                    let meta = std::fs::metadata(&path).ok();
-                    let len = meta.as_ref().map_or(0, |m| m.len());
-                    let modified = meta.and_then(|m| m.modified().ok());
-                    (path, len, modified)
-                })
-                .collect(),
-        )
-    }
-}
+/// What a layer was loaded from: the hash of the content of its inputs ([`Keys::layer`]: its
+/// TOML, source, side files and joins; for a `[totals]` layer, the layer it sums too). A
+/// layer whose fingerprint is unchanged is reused on reload; `None` (an input cannot be read)
+/// never matches.
+type Fingerprint = Option<u128>;
 
 /// How a catalogue is loaded.
 #[derive(Debug, Clone, Default)]
@@ -110,6 +93,9 @@ pub struct LoadOptions {
 pub struct Catalog {
     layers: IndexMap<String, Arc<Layer>>,
     fingerprints: IndexMap<String, Fingerprint>,
+    /// A number no other layer of this process has, per layer: a reloaded layer gets a new
+    /// one, an unchanged layer keeps its own. What cached tiles key on.
+    layer_generations: IndexMap<String, u64>,
     /// The layer directory.
     pub dir: PathBuf,
     /// Wall time of the whole load.
@@ -185,34 +171,26 @@ impl Catalog {
         crate::init_gdal();
         let started = Instant::now();
         let configs = config::load_dir(dir)?;
-        let mut fingerprints: IndexMap<String, Fingerprint> = configs
+        let mut shared = SharedSources::plan(&configs);
+        let keys = Keys::of(&configs, &shared);
+        let fingerprints: IndexMap<String, Fingerprint> = configs
             .iter()
-            .map(|c| (c.id.clone(), Fingerprint::of(c)))
+            .map(|c| (c.id.clone(), keys.layer(&c.id)))
             .collect();
-        // A totals layer changes when the layer it sums changes.
-        for c in &configs {
-            if let Some(t) = &c.totals {
-                if let Some(base) = fingerprints.get(&t.layer).cloned() {
-                    if let Some(own) = fingerprints.get_mut(&c.id) {
-                        own.0.extend(base.0);
-                    }
-                }
-            }
-        }
         let unchanged = |c: &LayerConfig| -> Option<Arc<Layer>> {
             let old = old?;
-            (old.fingerprints.get(&c.id) == fingerprints.get(&c.id))
+            let now = fingerprints.get(&c.id).copied().flatten()?;
+            (old.fingerprints.get(&c.id).copied().flatten() == Some(now))
                 .then(|| old.layers.get(&c.id).cloned())
                 .flatten()
         };
-        let mut shared = SharedSources::plan(&configs);
         let regrouped = regrouped(&configs, &shared, |c| unchanged(c).is_some());
         let reusable =
             |c: &LayerConfig| unchanged(c).filter(|_| !regrouped.contains(c.id.as_str()));
         let cache = options
             .cache_dir
             .as_deref()
-            .map(|d| Arc::new(Cache::new(d, dir, &configs, &shared)));
+            .map(|d| Arc::new(Cache::new(d, dir, keys)));
         if let Some(cache) = &cache {
             shared = shared.reusing(cache.reuse());
         }
@@ -258,8 +236,15 @@ impl Catalog {
             write_cache(cache.clone(), fresh, options.write_in_background);
         }
         let mut layers = IndexMap::new();
+        let mut layer_generations = IndexMap::new();
         for c in &configs {
             if let Some(layer) = loaded.swap_remove(&c.id) {
+                let kept = old
+                    .filter(|_| !changed.contains(&c.id))
+                    .and_then(|old| old.layer_generations.get(&c.id).copied());
+                let generation =
+                    kept.unwrap_or_else(|| GENERATION.fetch_add(1, Ordering::Relaxed));
+                layer_generations.insert(c.id.clone(), generation);
                 layers.insert(c.id.clone(), layer);
             }
         }
@@ -275,6 +260,7 @@ impl Catalog {
             Self {
                 layers,
                 fingerprints,
+                layer_generations,
                 dir: dir.to_owned(),
                 load_time: started.elapsed(),
                 reference: None,
@@ -309,6 +295,12 @@ impl Catalog {
             }
         }
         Some(reference)
+    }
+
+    /// The generation of a layer (see [`Catalog::generation`]): it changes when the layer is
+    /// reloaded, and only then.
+    pub fn layer_generation(&self, id: &str) -> Option<u64> {
+        self.layer_generations.get(id).copied()
     }
 
     /// The ids of the layers this load read from the prepared-catalogue cache (the others were
@@ -386,71 +378,159 @@ type Loaded = Result<(Layer, bool), LoadError>;
 
 /// Loads the layers on as many threads as there are cores, keeping the configuration order;
 /// `[totals]` layers find the layer they sum in `loaded` (it must be grouped). A layer is read
-/// from `cache` when it is there and current (then flagged `true`), else from its sources.
+/// from `cache` when it is there and current (then flagged `true`), else from its sources. A
+/// load that panics is the load error of its layer (the others load on).
 fn load_parallel(
     configs: &[LayerConfig],
     loaded: &IndexMap<String, Arc<Layer>>,
     shared: &SharedSources,
     cache: Option<&Cache>,
 ) -> Vec<Loaded> {
-    let workers = crate::parallel::cores().min(configs.len()).max(1);
     // The largest sources first, so that the longest load does not start last.
     let mut order: Vec<usize> = (0..configs.len()).collect();
     let size = |c: &LayerConfig| std::fs::metadata(&c.source.path).map_or(0, |m| m.len());
     order.sort_by_key(|&i| std::cmp::Reverse(size(&configs[i])));
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<(usize, Loaded)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let config = &configs[i];
-                        let started = Instant::now();
-                        if let Some(layer) = cache.and_then(|c| c.read_layer(config, shared)) {
-                            // Prepared polygons and cells come with it, as stored.
-                            tracing::info!(
-                                layer = %layer.id(),
-                                features = layer.report.features,
-                                ms = started.elapsed().as_millis() as u64,
-                                "layer read from cache"
-                            );
-                            done.push((i, Ok((layer, true))));
-                            continue;
-                        }
-                        let base = config
-                            .totals
-                            .as_ref()
-                            .and_then(|t| loaded.get(&t.layer))
-                            .filter(|l| l.config.group.is_some())
-                            .map(|l| l.as_ref());
-                        let mut result = load(config, base, Reading::Fast, Some(shared));
-                        if let Ok(layer) = &mut result {
-                            if config.role == Some(crate::config::Role::Residences) {
-                                crate::analysis::fragility::enrich(layer);
-                            }
-                            crate::tile::prepare(layer);
-                        }
-                        if let Ok(layer) = &result {
-                            tracing::info!(
-                                layer = %layer.id(),
-                                features = layer.report.features,
-                                skipped = layer.report.skipped(),
-                                ms = layer.report.load_ms as u64,
-                                "layer loaded"
-                            );
-                        }
-                        done.push((i, result.map(|layer| (layer, false))));
-                    }
-                    done
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    let results = crate::parallel::map(&order, |&i| {
+        let config = &configs[i];
+        let load = std::panic::AssertUnwindSafe(|| load_one(config, loaded, shared, cache));
+        std::panic::catch_unwind(load).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            tracing::error!(layer = %config.id, %message, "the load of a layer panicked");
+            Err(LoadError::panicked(config, message))
+        })
     });
+    let mut results: Vec<(usize, Loaded)> = order.into_iter().zip(results).collect();
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Loads one layer, from the cache or its sources.
+fn load_one(
+    config: &LayerConfig,
+    loaded: &IndexMap<String, Arc<Layer>>,
+    shared: &SharedSources,
+    cache: Option<&Cache>,
+) -> Loaded {
+    #[cfg(test)]
+    tests::fail_point(&config.id);
+    let started = Instant::now();
+    if let Some(layer) = cache.and_then(|c| c.read_layer(config, shared)) {
+        // Prepared polygons and cells come with it, as stored.
+        tracing::info!(
+            layer = %layer.id(),
+            features = layer.report.features,
+            ms = started.elapsed().as_millis() as u64,
+            "layer read from cache"
+        );
+        return Ok((layer, true));
+    }
+    let base = config
+        .totals
+        .as_ref()
+        .and_then(|t| loaded.get(&t.layer))
+        .filter(|l| l.config.group.is_some())
+        .map(|l| l.as_ref());
+    let mut layer = load(config, base, Reading::Fast, Some(shared))?;
+    if config.role == Some(crate::config::Role::Residences) {
+        crate::analysis::fragility::enrich(&mut layer);
+    }
+    crate::tile::prepare(&mut layer);
+    tracing::info!(
+        layer = %layer.id(),
+        features = layer.report.features,
+        skipped = layer.report.skipped(),
+        ms = layer.report.load_ms as u64,
+        "layer loaded"
+    );
+    Ok((layer, false))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Layers whose load panics (loads run on threads of their own, so a global).
+    static FAILING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+    /// Panics when a test asked the load of this layer to.
+    pub(crate) fn fail_point(id: &str) {
+        if FAILING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|f| f == id)
+        {
+            panic!("test fail point in {id}");
+        }
+    }
+
+    fn folder(ids: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let geojson = format!(
+                r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"n":{i}}},"geometry":{{"type":"Point","coordinates":[2.{i},48.5]}}}}]}}"#
+            );
+            std::fs::write(dir.path().join(format!("{id}.geojson")), geojson).unwrap();
+            std::fs::write(
+                dir.path().join(format!("{id}.toml")),
+                format!(
+                    "title = \"{id}\"\nsynthetic = false\n\n[source]\npath = \"{id}.geojson\"\n\n[properties]\nn = \"int\"\n\n[attribution]\nproducer = \"Test\"\ndate = \"2026\"\n"
+                ),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_panicking_loader_is_a_load_error_naming_its_layer() {
+        let dir = folder(&["calm_layer", "panicky_layer"]);
+        FAILING.lock().unwrap().push("panicky_layer".into());
+        let result = Catalog::load(dir.path());
+        FAILING.lock().unwrap().retain(|f| f != "panicky_layer");
+        let Err(CatalogError::Load(errors)) = result else {
+            panic!("the load should fail: {result:?}");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].layer, "panicky_layer");
+        let text = crate::error_chain(&CatalogError::Load(errors));
+        assert!(text.contains("panicky_layer.toml"), "{text}");
+        assert!(text.contains("test fail point in panicky_layer"), "{text}");
+    }
+
+    #[test]
+    fn a_same_size_edit_with_the_old_time_is_a_change() {
+        let dir = folder(&["kept", "edited"]);
+        let catalog = Catalog::load(dir.path()).unwrap();
+        let path = dir.path().join("edited.geojson");
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap().replace("48.5", "48.6");
+        std::fs::write(&path, text).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let (reloaded, changed) = catalog.reload().unwrap();
+        assert_eq!(changed, ["edited"]);
+        assert_eq!(
+            reloaded.layer_generation("kept"),
+            catalog.layer_generation("kept")
+        );
+        assert_ne!(
+            reloaded.layer_generation("edited"),
+            catalog.layer_generation("edited")
+        );
+        assert!(Arc::ptr_eq(
+            reloaded.get("kept").unwrap(),
+            catalog.get("kept").unwrap()
+        ));
+        let (_, none) = reloaded.reload().unwrap();
+        assert!(none.is_empty(), "{none:?}");
+    }
 }

@@ -3,7 +3,7 @@
 //! Every error body is JSON `{"code", "description"}`. Client errors say what is wrong; a server
 //! error logs its whole cause chain and tells the client nothing internal.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -23,6 +23,23 @@ pub enum AppError {
     /// The method is not allowed on this path: 405.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// The query string is too long: 414.
+    #[error("{0}")]
+    UriTooLong(String),
+    /// No or a wrong bearer token on an admin route: 401, with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The server is saturated or the request took too long: 503, with `Retry-After`.
+    #[error("{message}")]
+    Unavailable {
+        /// What happened.
+        message: String,
+        /// Seconds after which to try again.
+        retry_after_s: u64,
+    },
+    /// A reload failed (admin routes only, so the cause may be shown): 409.
+    #[error("{0}")]
+    ReloadFailed(String),
     /// Anything else: 500, logged, not shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -41,6 +58,10 @@ impl AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+            AppError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "URITooLong"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            AppError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+            AppError::ReloadFailed(_) => (StatusCode::CONFLICT, "ReloadFailed"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }
@@ -64,6 +85,18 @@ impl From<tokio::task::JoinError> for AppError {
     }
 }
 
+impl From<crate::state::WorkError> for AppError {
+    fn from(e: crate::state::WorkError) -> Self {
+        match e {
+            crate::state::WorkError::Saturated { retry_after_s } => AppError::Unavailable {
+                message: e.to_string(),
+                retry_after_s,
+            },
+            crate::state::WorkError::Failed(e) => AppError::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -74,7 +107,21 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        (status, Json(ErrorBody { code, description })).into_response()
+        let mut response = (status, Json(ErrorBody { code, description })).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            AppError::Unavailable { retry_after_s, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));
+            }
+            AppError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"bourg-admin\""),
+                );
+            }
+            _ => {}
+        }
+        response
     }
 }
 
@@ -107,5 +154,22 @@ mod tests {
         assert_eq!(body["description"], "z 30 is above 24");
         let (status, _) = body_of(AppError::NotFound("no layer".into())).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_busy_server_says_when_to_come_back() {
+        let response = AppError::Unavailable {
+            message: "busy".into(),
+            retry_after_s: 7,
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        let response = AppError::Unauthorized("no token".into()).into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer"));
     }
 }

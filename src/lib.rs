@@ -31,7 +31,7 @@ use std::sync::Once;
 
 pub use api::router;
 pub use catalog::{Catalog, CatalogError, LoadOptions};
-pub use state::{AppState, Settings};
+pub use state::{AdminToken, AppState, ReloadReport, Settings, WorkError};
 
 /// Routes GDAL's own messages to `tracing` (once per process) instead of stderr.
 pub fn init_gdal() {

@@ -48,6 +48,8 @@ enum Command {
         #[arg(long, env = "BOURG_CPU_WORK", default_value_t = 0)]
         cpu_work: usize,
         #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
         cache: CacheArgs,
     },
     /// Load every layer, print what was found, and exit non-zero on any error.
@@ -77,6 +79,80 @@ enum Command {
         #[arg(long, default_value = "layers/data")]
         data: PathBuf,
     },
+}
+
+/// What a request may ask and how long it may take; who may use the admin routes; which pages
+/// may read the API. See the README's "Security and limits".
+#[derive(Args)]
+struct LimitArgs {
+    /// Requests that may wait for CPU-bound work; past them the server answers 503 with
+    /// Retry-After at once.
+    #[arg(long, env = "BOURG_CPU_QUEUE", default_value_t = 256)]
+    cpu_queue: usize,
+    /// Longest wait for CPU-bound work before a 503, in seconds.
+    #[arg(long, env = "BOURG_CPU_WAIT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    cpu_wait_secs: u64,
+    /// Longest time a request may take before a 503, in seconds.
+    #[arg(long, env = "BOURG_REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout_secs: u64,
+    /// Largest request body, in bytes (uploads have their own caps).
+    #[arg(long, env = "BOURG_MAX_BODY_BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    max_body_bytes: u64,
+    /// Longest query string, in bytes (filters included).
+    #[arg(long, env = "BOURG_MAX_QUERY_BYTES", default_value_t = 16 << 10, value_parser = clap::value_parser!(u64).range(256..=(1 << 20)))]
+    max_query_bytes: u64,
+    /// Bearer token of the admin routes (POST /admin/reload), 24 visible ASCII characters or
+    /// more; without one the admin routes are off.
+    #[arg(long, env = "BOURG_ADMIN_TOKEN", hide_env_values = true, value_parser = admin_token)]
+    admin_token: Option<bourg::AdminToken>,
+    /// Origins whose pages may read the API (repeatable, or comma-separated in the
+    /// environment), e.g. https://carto.example.fr; any origin when none is given.
+    #[arg(long = "cors-origin", env = "BOURG_CORS_ORIGINS", value_delimiter = ',', value_parser = origin)]
+    cors_origins: Vec<axum::http::HeaderValue>,
+    /// On SIGTERM, how long in-flight requests may take to finish before the server exits, in
+    /// seconds.
+    #[arg(long, env = "BOURG_SHUTDOWN_GRACE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    shutdown_grace_secs: u64,
+}
+
+impl LimitArgs {
+    fn apply(self, settings: Settings) -> Settings {
+        use std::time::Duration;
+        Settings {
+            cpu_queue: self.cpu_queue,
+            cpu_wait: Duration::from_secs(self.cpu_wait_secs),
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
+            max_query_bytes: usize::try_from(self.max_query_bytes).unwrap_or(usize::MAX),
+            admin_token: self.admin_token,
+            cors_origins: self.cors_origins,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            ..settings
+        }
+    }
+}
+
+fn admin_token(text: &str) -> Result<bourg::AdminToken, String> {
+    bourg::AdminToken::new(text)
+}
+
+/// An origin as browsers send it: `http(s)://host[:port]`, no path.
+fn origin(text: &str) -> Result<axum::http::HeaderValue, String> {
+    let text = text.trim();
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| format!("{text:?} is not an origin: write https://host[:port]"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return Err(format!(
+            "{text:?} is not an origin: write https://host[:port], without a path"
+        ));
+    }
+    axum::http::HeaderValue::from_str(text).map_err(|e| e.to_string())
 }
 
 /// Where the prepared-catalogue cache is.
@@ -133,9 +209,10 @@ fn main() -> ExitCode {
             tile_cache_mb,
             tile_cache_control,
             cpu_work,
+            limits,
             cache,
         } => {
-            let defaults = Settings::new(web);
+            let defaults = limits.apply(Settings::new(web));
             let settings = Settings {
                 tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
                 tile_cache_control,
@@ -193,19 +270,51 @@ fn serve(
         "catalogue loaded"
     );
     let state = AppState::new(catalog, settings);
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    // CPU-bound work holds a permit (see `AppState::blocking`); the few other blocking tasks
+    // (reloads, the cache writer) fit in the margin.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(state.settings.cpu_work + 8)
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr().unwrap_or(addr);
         tracing::info!("serving on http://{local}");
         tokio::spawn(reload_on_sighup(state.clone()));
-        axum::serve(listener, bourg::router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server failed")
-    })
+        let grace = state.settings.shutdown_grace;
+        // On SIGTERM or Ctrl-C the server stops accepting and lets the requests in flight
+        // finish, for `grace` at most.
+        let (stopping, mut stop) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, bourg::router(state)).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        });
+        let deadline = async move {
+            while stop.changed().await.is_ok() {
+                if *stop.borrow() {
+                    tokio::time::sleep(grace).await;
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            result = server => {
+                tracing::info!("stopped");
+                result.context("server failed")
+            }
+            () = deadline => {
+                tracing::warn!(grace_s = grace.as_secs(), "requests still in flight after the grace period: exiting");
+                Ok(())
+            }
+        }
+    });
+    // Work still running on the blocking pool is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
 }
 
 /// Reloads the layers whose files changed on each SIGHUP; a failed reload keeps the current ones.
@@ -251,7 +360,7 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down: no new connections, finishing the requests in flight");
 }
 
 fn synth(options: bourg::synth::Options) -> anyhow::Result<()> {

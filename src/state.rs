@@ -2,7 +2,9 @@
 //! cache of analysis results and the server settings.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 
@@ -20,17 +22,85 @@ pub struct Settings {
     pub tile_cache_control: String,
     /// CPU-bound request work run at once (see [`AppState::blocking`]).
     pub cpu_work: usize,
+    /// Requests that may wait for a CPU permit; one more is refused at once (503).
+    pub cpu_queue: usize,
+    /// Longest wait for a CPU permit before a 503.
+    pub cpu_wait: Duration,
+    /// Longest time a request may take before a 503 (its work is not cut short, but its
+    /// answer is).
+    pub request_timeout: Duration,
+    /// Largest request body (the upload route has its own cap), bytes.
+    pub max_body_bytes: usize,
+    /// Longest query string, bytes.
+    pub max_query_bytes: usize,
+    /// The bearer token of the admin routes; `None` turns them off (404).
+    pub admin_token: Option<AdminToken>,
+    /// The origins whose pages may read the API; empty means any (`*`).
+    pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// On SIGTERM, how long in-flight requests may take to finish before the server exits.
+    pub shutdown_grace: Duration,
+}
+
+/// A secret that is never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Shortest token accepted.
+    pub const MIN_LEN: usize = 24;
+
+    /// A token of at least [`Self::MIN_LEN`] visible ASCII characters (what fits a header).
+    ///
+    /// # Errors
+    /// Shorter, or with a space, control or non-ASCII character.
+    pub fn new(token: &str) -> Result<Self, String> {
+        if token.len() < Self::MIN_LEN {
+            return Err(format!(
+                "the admin token has {} characters: use at least {} (e.g. `openssl rand -hex 24`)",
+                token.len(),
+                Self::MIN_LEN
+            ));
+        }
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(
+                "the admin token may only hold visible ASCII characters (no spaces)".to_owned(),
+            );
+        }
+        Ok(Self(token.to_owned()))
+    }
+
+    /// Whether `candidate` is the token, in a time that does not depend on where they differ.
+    pub fn matches(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        // Only the length may end the comparison early.
+        bool::from(candidate.as_bytes().ct_eq(self.0.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(…)")
+    }
 }
 
 impl Settings {
     /// Defaults: `web/`, 256 MiB of tile cache, tiles cacheable for 5 minutes, CPU-bound work
-    /// twice the number of cores at once.
+    /// twice the number of cores at once with 256 more waiting up to 10 s, 30 s per request, 1
+    /// MiB bodies, 16 KiB query strings, no admin routes, any origin, 10 s to drain on SIGTERM.
     pub fn new(web_dir: PathBuf) -> Self {
         Self {
             web_dir,
             tile_cache_bytes: 256 << 20,
             tile_cache_control: "public, max-age=300".to_owned(),
             cpu_work: 2 * crate::parallel::cores(),
+            cpu_queue: 256,
+            cpu_wait: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: 1 << 20,
+            max_query_bytes: 16 << 10,
+            admin_token: None,
+            cors_origins: Vec::new(),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -45,8 +115,43 @@ pub struct AppState {
     pub analysis: AnalysisCache,
     /// Settings.
     pub settings: Arc<Settings>,
-    /// Permits for CPU-bound request work, one per core (see [`AppState::blocking`]).
+    /// Permits for CPU-bound request work (see [`AppState::blocking`]).
     work: Arc<tokio::sync::Semaphore>,
+    /// Requests waiting for a permit.
+    waiting: Arc<AtomicUsize>,
+    /// Work refused because the server was saturated, since the start.
+    pub refused: Arc<AtomicUsize>,
+    /// The last reload, for `/health`; one reload at a time.
+    reloads: Arc<Mutex<Option<ReloadReport>>>,
+}
+
+/// Why CPU-bound work did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    /// Every permit is taken and the line is full, or the wait was too long: try again later.
+    #[error("the server is busy: try again in {retry_after_s} s")]
+    Saturated {
+        /// A hint for `Retry-After`, seconds.
+        retry_after_s: u64,
+    },
+    /// The work panicked.
+    #[error("the work failed")]
+    Failed(#[from] tokio::task::JoinError),
+}
+
+/// How the last reload went.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReloadReport {
+    /// When it ended, seconds since the Unix epoch.
+    pub at_unix_s: u64,
+    /// `ok` or `failed`.
+    pub status: &'static str,
+    /// The layers reloaded (ok), none when it failed.
+    pub changed: Vec<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// How long it took.
+    pub ms: u64,
 }
 
 impl AppState {
@@ -59,29 +164,62 @@ impl AppState {
             analysis: AnalysisCache::default(),
             settings: Arc::new(settings),
             work,
+            waiting: Arc::default(),
+            refused: Arc::default(),
+            reloads: Arc::default(),
         }
     }
 
     /// Runs CPU-bound request work (rendering, analysis, encoding a page) on the blocking pool,
     /// at most [`Settings::cpu_work`] pieces at a time: the others wait their turn without a
-    /// thread.
+    /// thread, at most [`Settings::cpu_queue`] of them and for [`Settings::cpu_wait`] at most.
     /// Under load, a request then waits in line and runs at full speed, instead of every request
-    /// sharing the cores and the slowest ones taking many times their own time.
+    /// sharing the cores and the slowest ones taking many times their own time; past the line,
+    /// the server says it is busy at once rather than queueing without bound.
     ///
     /// # Errors
-    /// When the work panicked.
+    /// [`WorkError::Saturated`] when the line is full or the wait too long; `Failed` when the
+    /// work panicked.
     pub async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, tokio::task::JoinError> {
-        // The semaphore is never closed; without a permit the work runs anyway.
-        let permit = self.work.clone().acquire_owned().await.ok();
-        tokio::task::spawn_blocking(move || {
+    ) -> Result<T, WorkError> {
+        let saturated = || {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            WorkError::Saturated {
+                retry_after_s: self.settings.cpu_wait.as_secs().clamp(1, 30),
+            }
+        };
+        let permit = match self.work.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                let waiting = Waiting::enter(&self.waiting);
+                if waiting.ahead > self.settings.cpu_queue {
+                    return Err(saturated());
+                }
+                match tokio::time::timeout(
+                    self.settings.cpu_wait,
+                    self.work.clone().acquire_owned(),
+                )
+                .await
+                {
+                    // The semaphore is never closed.
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) | Err(_) => return Err(saturated()),
+                }
+            }
+        };
+        Ok(tokio::task::spawn_blocking(move || {
             let result = work();
             drop(permit);
             result
         })
-        .await
+        .await?)
+    }
+
+    /// Requests waiting for a CPU permit now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// The current catalogue; a reload does not change the one a request already holds.
@@ -90,16 +228,62 @@ impl AppState {
     }
 
     /// Reloads the layers whose files changed, swaps the catalogue and empties those layers'
-    /// cached tiles. Blocking: call it off the async runtime.
+    /// cached tiles; one reload at a time, and the outcome kept for [`Self::last_reload`].
+    /// Blocking: call it off the async runtime.
     ///
     /// # Errors
     /// When a layer fails to load; the current catalogue stays in service.
     pub fn reload(&self) -> Result<Vec<String>, CatalogError> {
-        let (catalog, changed) = self.catalog().reload()?;
-        self.catalog.store(Arc::new(catalog));
-        self.tiles.invalidate_layers(&changed);
-        self.analysis.clear();
-        Ok(changed)
+        let mut last = self
+            .reloads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let started = Instant::now();
+        let result = self.catalog().reload().map(|(catalog, changed)| {
+            self.catalog.store(Arc::new(catalog));
+            self.tiles.invalidate_layers(&changed);
+            self.analysis.clear();
+            changed
+        });
+        let at_unix_s = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        *last = Some(ReloadReport {
+            at_unix_s,
+            status: if result.is_ok() { "ok" } else { "failed" },
+            changed: result.as_ref().map(Clone::clone).unwrap_or_default(),
+            error: result.as_ref().err().map(|e| crate::error_chain(e)),
+            ms: started.elapsed().as_millis() as u64,
+        });
+        result
+    }
+
+    /// How the last reload went, when there was one.
+    pub fn last_reload(&self) -> Option<ReloadReport> {
+        self.reloads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A place in the line for a CPU permit, left when dropped.
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// Requests in line with this one.
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        let ahead = count.fetch_add(1, Ordering::Relaxed) + 1;
+        Self { count, ahead }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -22,7 +22,21 @@ struct Health {
     rss_bytes: Option<u64>,
     /// Its peak (VmHWM), bytes.
     peak_rss_bytes: Option<u64>,
+    /// The catalogue in service: what derived results and cached tiles key on.
+    generation: u64,
+    /// The last reload (`POST /admin/reload` or SIGHUP), when there was one: a failed one
+    /// says why, and the layers before it stay in service.
+    last_reload: Option<crate::state::ReloadReport>,
+    /// CPU-bound work: requests waiting for a permit now, and refused (503) since the start.
+    work: Work,
     layers: Vec<LayerHealth>,
+}
+
+#[derive(Serialize)]
+struct Work {
+    permits: usize,
+    waiting: usize,
+    refused: usize,
 }
 
 #[derive(Serialize)]
@@ -55,12 +69,22 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
         })
         .collect();
     Json(Health {
-        status: "ok",
+        status: match state.last_reload() {
+            Some(r) if r.status == "failed" => "degraded",
+            _ => "ok",
+        },
         version: env!("CARGO_PKG_VERSION"),
         load_time_ms: catalog.load_time.as_secs_f64() * 1000.0,
         feature_count: layers.iter().map(|l| l.feature_count).sum(),
         rss_bytes: proc_status("VmRSS:"),
         peak_rss_bytes: proc_status("VmHWM:"),
+        generation: catalog.generation,
+        last_reload: state.last_reload(),
+        work: Work {
+            permits: state.settings.cpu_work,
+            waiting: state.waiting(),
+            refused: state.refused.load(std::sync::atomic::Ordering::Relaxed),
+        },
         layers,
     })
 }

@@ -1,6 +1,9 @@
 //! HTTP routes. Each resource module exposes `routes()`; this module merges them, serves the
-//! web UI folder at `/`, and turns unknown paths and methods into JSON errors.
+//! web UI folder at `/`, and wraps them in what every request goes through (see [`guard`]):
+//! limits, a deadline, JSON errors, compression, CORS and security headers.
 
+mod admin;
+mod guard;
 mod health;
 mod layers;
 mod search;
@@ -9,10 +12,13 @@ mod style;
 mod territories;
 mod tiles;
 
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::Router;
-use tower_http::services::ServeDir;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
 
@@ -21,10 +27,11 @@ pub(crate) use tiles::MVT_TYPE;
 
 /// The application's router.
 pub fn router(state: AppState) -> Router {
-    let web = ServeDir::new(&state.settings.web_dir)
-        .append_index_html_on_directories(true)
-        .not_found_service(axum::routing::any(not_found));
-    Router::new()
+    let settings = state.settings.clone();
+    // Tiles are compressed once, when rendered and cached (see `tiles`).
+    let compressible = DefaultPredicate::new().and(NotForContentType::const_new(MVT_TYPE));
+    let mut router = Router::new()
+        .merge(admin::routes())
         .merge(health::routes())
         .merge(layers::routes())
         .merge(tiles::routes())
@@ -34,8 +41,19 @@ pub fn router(state: AppState) -> Router {
         .merge(sites::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback_service(web)
-        .layer(cors())
+        .fallback(guard::web_file)
+        .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+        .layer(axum::middleware::from_fn(guard::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::bounded,
+        ))
+        .layer(CompressionLayer::new().compress_when(compressible))
+        .layer(cors(&settings.cors_origins));
+    for (name, value) in guard::security_headers() {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    router
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -66,11 +84,18 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
     format!("{proto}://{host}")
 }
 
-/// Any origin may read the public data (GET, HEAD); the headers clients need are exposed.
-fn cors() -> tower_http::cors::CorsLayer {
+/// The origins given (any when none) may read the public data (GET, HEAD); the headers clients
+/// need are exposed. Write and admin routes are not open to other origins' pages.
+fn cors(origins: &[HeaderValue]) -> tower_http::cors::CorsLayer {
     use axum::http::{header, HeaderName, Method};
+    use tower_http::cors::AllowOrigin;
+    let allow = if origins.is_empty() {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().cloned())
+    };
     tower_http::cors::CorsLayer::new()
-        .allow_origin(tower_http::cors::Any)
+        .allow_origin(allow)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers(tower_http::cors::Any)
         .expose_headers([
@@ -78,10 +103,6 @@ fn cors() -> tower_http::cors::CorsLayer {
             header::CONTENT_ENCODING,
             HeaderName::from_static("content-crs"),
         ])
-}
-
-async fn not_found(uri: Uri) -> impl IntoResponse {
-    AppError::NotFound(format!("no resource at {}", uri.path()))
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> impl IntoResponse {

@@ -69,15 +69,20 @@ async fn get_tile(
     let tile = TileCoord::parse(&z, &x, y).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let catalog = state.catalog();
     let layers = resolve(&catalog, &list)?;
-    let key = TileKey {
-        layers: layers
+    let key = TileKey::new(
+        layers
             .iter()
             .map(|l| l.id())
             .collect::<Vec<_>>()
             .join(",")
             .into(),
+        layers.iter().map(|l| {
+            catalog
+                .layer_generation(l.id())
+                .unwrap_or(catalog.generation)
+        }),
         tile,
-    };
+    );
     let cache = state.tiles.clone();
     let rendered = state
         .blocking(move || {

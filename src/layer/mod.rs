@@ -357,6 +357,16 @@ impl LoadError {
             kind: Box::new(kind),
         }
     }
+
+    /// The load of the layer panicked (a bug): the layer is not loaded, and says so.
+    pub(crate) fn panicked(config: &LayerConfig, message: String) -> Self {
+        Self::new(
+            config,
+            "source",
+            &config.source.path.display().to_string(),
+            SourceError::Panicked(message),
+        )
+    }
 }
 
 /// A loaded, indexed layer.

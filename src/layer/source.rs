@@ -30,6 +30,9 @@ pub enum SourceError {
     /// The file does not exist.
     #[error("file not found")]
     NotFound,
+    /// Loading it panicked: a bug of Bourg, with the panic's message.
+    #[error("could not be loaded: the loader failed unexpectedly ({0}); please report it")]
+    Panicked(String),
     /// The file cannot be read from disk.
     #[error("cannot be read")]
     Io(#[source] std::io::Error),

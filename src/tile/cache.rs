@@ -10,16 +10,32 @@ use flate2::Compression;
 
 use super::TileCoord;
 
-/// What a cached tile is for: the requested layer list (as in the URL) and the tile address.
+/// What a cached tile is for: the requested layer list (as in the URL), the generations of
+/// those layers (so that a tile rendered from a catalogue a reload has replaced is never served
+/// for the new one) and the tile address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
     /// Layer ids joined by commas, in request order.
     pub layers: Arc<str>,
+    /// The layers' generations ([`crate::Catalog::layer_generation`]), folded into one.
+    pub generations: u64,
     /// The tile.
     pub tile: TileCoord,
 }
 
 impl TileKey {
+    /// The key of a tile of these layers, at these generations (in the same order).
+    pub fn new(layers: Arc<str>, generations: impl IntoIterator<Item = u64>, tile: TileCoord) -> Self {
+        let generations = generations.into_iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, g| {
+            (h ^ g).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        Self {
+            layers,
+            generations,
+            tile,
+        }
+    }
+
     fn involves(&self, ids: &[String]) -> bool {
         self.layers.split(',').any(|l| ids.iter().any(|id| id == l))
     }
@@ -121,10 +137,7 @@ mod tests {
     use super::*;
 
     fn key(layers: &str) -> TileKey {
-        TileKey {
-            layers: layers.into(),
-            tile: TileCoord::try_new(1, 0, 0).unwrap(),
-        }
+        TileKey::new(layers.into(), [1, 2], TileCoord::try_new(1, 0, 0).unwrap())
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod demo;
 mod domain;
 mod errors;
 mod http;
+mod limits;
 mod load;
 mod national;
 mod ogc;

@@ -387,24 +387,31 @@ fn reload_empties_the_cache_of_changed_layers_only() {
     }
     let state = state(dir.load().expect("loads"));
     let tile = TileCoord::containing(2.83, 50.43, 10);
-    let key = |layers: &str| TileKey {
-        layers: layers.into(),
-        tile,
+    let key_in = |catalog: &bourg::Catalog, layers: &str| {
+        TileKey::new(
+            layers.into(),
+            layers
+                .split(',')
+                .map(|id| catalog.layer_generation(id).expect("layer")),
+            tile,
+        )
     };
-    let render = |layers: &str| {
-        let catalog = state.catalog();
+    let render_in = |catalog: &bourg::Catalog, layers: &str| {
         let refs: Vec<&bourg::layer::Layer> = layers
             .split(',')
             .map(|id| catalog.get(id).expect("layer").as_ref())
             .collect();
         state
             .tiles
-            .get_or_render(key(layers), || bourg::tile::render(&refs, tile))
+            .get_or_render(key_in(catalog, layers), || bourg::tile::render(&refs, tile))
     };
+    let key = |layers: &str| key_in(&state.catalog(), layers);
+    let render = |layers: &str| render_in(&state.catalog(), layers);
     let before = render("a");
     render("b");
     render("a,b");
-    let b_layer = state.catalog().get("b").expect("b").clone();
+    let old = state.catalog();
+    let b_layer = old.get("b").expect("b").clone();
     // Change a's data: keep only the first feature.
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&a).expect("read")).expect("JSON");
@@ -415,21 +422,30 @@ fn reload_empties_the_cache_of_changed_layers_only() {
     std::fs::write(&a, doc.to_string()).expect("write");
     let changed = state.reload().expect("reload");
     assert_eq!(changed, vec!["a".to_owned()]);
-    assert!(!state.tiles.contains(&key("a")));
-    assert!(!state.tiles.contains(&key("a,b")));
+    assert!(!state.tiles.contains(&key_in(&old, "a")));
+    assert!(!state.tiles.contains(&key_in(&old, "a,b")));
     assert!(state.tiles.contains(&key("b")));
+    assert_eq!(key_in(&old, "b"), key("b"));
+    assert_ne!(key_in(&old, "a"), key("a"));
     // b was reused, not reloaded; a's new tile shows the new data.
     assert!(std::sync::Arc::ptr_eq(
         &b_layer,
         state.catalog().get("b").expect("b")
     ));
+    // A request that began before the reload caches its tile of the old data when it ends:
+    // the new catalogue's requests do not get it.
+    let late = render_in(&old, "a");
+    assert_eq!(late.etag, before.etag);
     let after = render("a");
     assert_ne!(before.etag, after.etag);
     assert_eq!(decode(&after.body)[0].features.len(), 1);
-    // A broken reload keeps the layers in service.
+    // A broken reload keeps the layers in service, and says why in /health.
     std::fs::write(&a, "{\"type\": \"FeatureCo").expect("write");
     assert!(state.reload().is_err());
     assert_eq!(state.catalog().get("a").expect("a").len(), 1);
+    let report = state.last_reload().expect("a reload report");
+    assert_eq!(report.status, "failed");
+    assert!(report.error.expect("why").contains("a.toml"));
 }
 
 fn shared_app() -> &'static Router {

@@ -1,0 +1,83 @@
+//! Admin routes, behind the bearer token of [`crate::Settings::admin_token`]; without a token
+//! they do not exist (404).
+//!
+//! - `POST /admin/reload`: reloads the layers whose files changed (by content) and swaps the
+//!   catalogue; a failed reload keeps the current layers, answers 409 with the reason and shows
+//!   it in `/health`.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::header;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/admin/reload", post(post_reload))
+}
+
+/// A request that carries the admin token (`Authorization: Bearer …`).
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let Some(token) = &state.settings.admin_token else {
+            return Err(AppError::NotFound(format!(
+                "no resource at {}",
+                parts.uri.path()
+            )));
+        };
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            });
+        match given {
+            None => Err(AppError::Unauthorized(
+                "this route needs the admin token: Authorization: Bearer <token>".into(),
+            )),
+            Some(given) if token.matches(given) => Ok(Admin),
+            Some(_) => Err(AppError::Unauthorized("the admin token is wrong".into())),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Reloaded {
+    status: &'static str,
+    changed: Vec<String>,
+    generation: u64,
+    ms: u64,
+}
+
+async fn post_reload(_: Admin, State(state): State<AppState>) -> Result<Json<Reloaded>, AppError> {
+    let s = state.clone();
+    let result = tokio::task::spawn_blocking(move || s.reload()).await?;
+    let report = state.last_reload();
+    match result {
+        Ok(changed) => {
+            tracing::info!(?changed, "layers reloaded");
+            Ok(Json(Reloaded {
+                status: "ok",
+                changed,
+                generation: state.catalog().generation,
+                ms: report.map_or(0, |r| r.ms),
+            }))
+        }
+        Err(e) => {
+            let reason = crate::error_chain(&e);
+            tracing::error!(error = %reason, "reload failed; keeping the current layers");
+            Err(AppError::ReloadFailed(format!(
+                "the reload failed and the current layers stay in service: {reason}"
+            )))
+        }
+    }
+}
