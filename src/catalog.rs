@@ -242,8 +242,7 @@ impl Catalog {
                 let kept = old
                     .filter(|_| !changed.contains(&c.id))
                     .and_then(|old| old.layer_generations.get(&c.id).copied());
-                let generation =
-                    kept.unwrap_or_else(|| GENERATION.fetch_add(1, Ordering::Relaxed));
+                let generation = kept.unwrap_or_else(|| GENERATION.fetch_add(1, Ordering::Relaxed));
                 layer_generations.insert(c.id.clone(), generation);
                 layers.insert(c.id.clone(), layer);
             }
@@ -438,7 +437,7 @@ fn load_one(
     if config.role == Some(crate::config::Role::Residences) {
         crate::analysis::fragility::enrich(&mut layer);
     }
-    crate::tile::prepare(&mut layer);
+    crate::tile::prepare(&layer);
     tracing::info!(
         layer = %layer.id(),
         features = layer.report.features,
@@ -508,7 +507,9 @@ pub(crate) mod tests {
         let catalog = Catalog::load(dir.path()).unwrap();
         let path = dir.path().join("edited.geojson");
         let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
-        let text = std::fs::read_to_string(&path).unwrap().replace("48.5", "48.6");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("48.5", "48.6");
         std::fs::write(&path, text).unwrap();
         std::fs::File::options()
             .write(true)

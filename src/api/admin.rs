@@ -6,8 +6,8 @@
 //!   it in `/health`.
 
 use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Serialize;

@@ -162,15 +162,30 @@ fn percent_decode(path: &str) -> Option<String> {
 /// The web folder, for the paths [`servable`] allows; a JSON 404 for the others.
 pub(crate) async fn web_file(State(state): State<AppState>, request: Request) -> Response {
     use tower::ServiceExt;
-    let path = request.uri().path();
-    if !servable(path) {
-        return AppError::NotFound(format!("no resource at {path}")).into_response();
+    let path = request.uri().path().to_owned();
+    let not_found = || AppError::NotFound(format!("no resource at {path}")).into_response();
+    if !servable(&path) {
+        return not_found();
     }
+    let method = request.method().clone();
     let files = tower_http::services::ServeDir::new(&state.settings.web_dir)
         .append_index_html_on_directories(true);
-    match files.oneshot(request).await {
+    let response = match files.oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
+    };
+    match response.status() {
+        StatusCode::NOT_FOUND => not_found(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let mut response =
+                AppError::MethodNotAllowed(format!("{method} is not allowed on {path}"))
+                    .into_response();
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            response
+        }
+        _ => response,
     }
 }
 
@@ -183,7 +198,9 @@ mod tests {
         assert!(servable("/"));
         assert!(servable("/js/app.js"));
         assert!(servable("/node_modules/maplibre-gl/dist/maplibre-gl.mjs"));
-        assert!(servable("/node_modules/maplibre-gl/dist/maplibre-gl%2Dworker.mjs"));
+        assert!(servable(
+            "/node_modules/maplibre-gl/dist/maplibre-gl%2Dworker.mjs"
+        ));
         for refused in [
             "/node_modules/playwright-core/package.json",
             "/node_modules/maplibre-gl/dist/maplibre-gl.mjs.map",

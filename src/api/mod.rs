@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::AppState;
 pub(crate) use tiles::MVT_TYPE;
 
-/// The application's router.
+/// The application's router. It needs a Tokio runtime with timers (request deadlines).
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     // Tiles are compressed once, when rendered and cached (see `tiles`).

@@ -25,10 +25,16 @@ pub struct TileKey {
 
 impl TileKey {
     /// The key of a tile of these layers, at these generations (in the same order).
-    pub fn new(layers: Arc<str>, generations: impl IntoIterator<Item = u64>, tile: TileCoord) -> Self {
-        let generations = generations.into_iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, g| {
-            (h ^ g).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+    pub fn new(
+        layers: Arc<str>,
+        generations: impl IntoIterator<Item = u64>,
+        tile: TileCoord,
+    ) -> Self {
+        let generations = generations
+            .into_iter()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, g| {
+                (h ^ g).wrapping_mul(0x0000_0100_0000_01b3)
+            });
         Self {
             layers,
             generations,

@@ -23,8 +23,7 @@ fn small() -> LayerDir {
 }
 
 fn settings(change: impl FnOnce(&mut Settings)) -> Settings {
-    let mut settings =
-        Settings::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web"));
+    let mut settings = Settings::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("web"));
     change(&mut settings);
     settings
 }
@@ -81,7 +80,10 @@ async fn a_full_line_answers_503_with_retry_after_at_once() {
     let started = Instant::now();
     let (status, headers, body) = send(&app, get(TILE)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(started.elapsed() < Duration::from_secs(1), "refused at once");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "refused at once"
+    );
     let retry: u64 = headers[header::RETRY_AFTER]
         .to_str()
         .expect("text")
@@ -177,7 +179,12 @@ async fn json_html_and_scripts_are_compressed_when_asked_and_tiles_once() {
         let (status, headers, gz) = send(app, request).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
         assert_eq!(headers[header::CONTENT_ENCODING], "gzip", "{uri}");
-        assert!(gz.len() * 2 < plain.len(), "{uri}: {} → {}", plain.len(), gz.len());
+        assert!(
+            gz.len() * 2 < plain.len(),
+            "{uri}: {} → {}",
+            plain.len(),
+            gz.len()
+        );
         assert_eq!(gunzip(&gz), plain, "{uri}");
     }
     // A tile is gzipped when rendered; the compression layer leaves it alone.
@@ -196,10 +203,18 @@ async fn json_html_and_scripts_are_compressed_when_asked_and_tiles_once() {
 #[tokio::test]
 async fn every_answer_carries_the_security_headers() {
     let app = demo_app();
-    for uri in ["/", "/health", "/ogc", "/tiles/communes/8/130/86.mvt", "/nothing"] {
+    for uri in [
+        "/",
+        "/health",
+        "/ogc",
+        "/tiles/communes/8/130/86.mvt",
+        "/nothing",
+    ] {
         let (_, headers, _) = send(app, get(uri)).await;
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
-        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().expect("text");
+        let csp = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("text");
         assert!(csp.contains("default-src 'self'"), "{uri}: {csp}");
         assert!(csp.contains("frame-ancestors"), "{uri}: {csp}");
     }
@@ -266,7 +281,10 @@ async fn the_web_folder_serves_what_the_page_loads_and_nothing_else() {
             "{uri}"
         );
         let text = String::from_utf8_lossy(&body);
-        assert!(!text.contains("[package]") && !text.contains("root:"), "{uri}");
+        assert!(
+            !text.contains("[package]") && !text.contains("root:"),
+            "{uri}"
+        );
     }
 }
 
@@ -353,5 +371,8 @@ fn short_or_odd_admin_tokens_are_refused_at_start() {
     assert!(token.matches(TOKEN));
     assert!(!token.matches(""));
     assert!(!token.matches(&format!("{TOKEN}x")));
-    assert!(!format!("{token:?}").contains("admin-token"), "never printed");
+    assert!(
+        !format!("{token:?}").contains("admin-token"),
+        "never printed"
+    );
 }

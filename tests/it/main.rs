@@ -15,6 +15,7 @@ mod ogc;
 mod ogc_gdal;
 mod reference;
 mod rpls_layouts;
+mod shutdown;
 mod sites;
 mod synth;
 mod synth_errors;

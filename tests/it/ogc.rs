@@ -503,7 +503,7 @@ proptest! {
         key in prop_oneof![Just("bbox"), Just("limit"), Just("offset"), Just("filter"), Just("sortby"), Just("crs"), Just("properties"), Just("nom"), Just("pmun22"), Just("bbox-crs")],
         value in prop_oneof![".{0,40}", "[0-9,.-]{0,30}", "(pmun22|nom|AND|OR|NOT|\\(|\\)|'x'|3|<|=|LIKE|S_INTERSECTS|geometry|POINT|BBOX| ){0,12}"],
     ) {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
         let uri = format!("/ogc/collections/communes/items?{}={}", key, urlencode(&value));
         let (status, _, body) = runtime.block_on(send(shared(), Request::get(&uri).body(Body::empty()).expect("request")));
         prop_assert!(status == 200 || status == 400, "{uri}: {status}");

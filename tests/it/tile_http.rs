@@ -467,7 +467,7 @@ proptest! {
         junk in "[a-zA-Z0-9%._-]{0,6}",
         use_junk in 0u8..4,
     ) {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
         let (z, x) = if use_junk == 0 { (junk.clone(), x) } else if use_junk == 1 { (z, junk.clone()) } else { (z, x) };
         let uri = format!("/tiles/communes,friches/{z}/{x}/{y}.{ext}");
         let Ok(request) = Request::get(&uri).body(Body::empty()) else {
