@@ -20,10 +20,18 @@ let browser;
 
 /** Starts the server on the demo layers and the browser; resolves to the server's base URL. */
 export async function start() {
-  // --no-cache: a test writes nothing under $HOME.
+  // --no-cache: a test writes nothing under $HOME. The server is the debug build on a machine
+  // that may be busy: its CPU line and deadlines are made long enough never to answer 503 here
+  // (they are tested in tests/it/limits.rs).
   server = spawn(BIN, ['serve', '--no-cache', '--addr', '127.0.0.1:0', '--layers', 'layers/demo', '--web', 'web'], {
     cwd: root,
-    env: { ...process.env, BOURG_LOG: 'info' },
+    env: {
+      ...process.env,
+      BOURG_LOG: 'info',
+      BOURG_CPU_QUEUE: '100000',
+      BOURG_CPU_WAIT_SECS: '600',
+      BOURG_REQUEST_TIMEOUT_SECS: '900',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const base = await new Promise((resolve, reject) => {
