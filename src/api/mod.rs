@@ -16,7 +16,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::IntoResponse;
 use axum::Router;
-use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -28,8 +27,9 @@ pub(crate) use tiles::MVT_TYPE;
 /// The application's router. It needs a Tokio runtime with timers (request deadlines).
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    // Tiles are compressed once, when rendered and cached (see `tiles`).
-    let compressible = DefaultPredicate::new().and(NotForContentType::const_new(MVT_TYPE));
+    // Layer tiles come gzipped from their cache when the client accepts it (see `tiles`): an
+    // answer with a Content-Encoding is never compressed again.
+    let compressible = DefaultPredicate::new();
     let mut router = Router::new()
         .merge(admin::routes())
         .merge(health::routes())

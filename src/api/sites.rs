@@ -284,8 +284,15 @@ fn gpkg(found: &[Site]) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// The buffer of a sites tile, in tile units.
+const BUFFER: u32 = 64;
+
+/// The most sites in one tile: the best ranked of those in it.
+pub const MAX_SITES_PER_TILE: usize = 5_000;
+
 /// `GET /api/sites/tiles/{z}/{x}/{y}.mvt`: the ranked sites (same parameters as `/api/sites`,
-/// every candidate) as a vector tile layer `sites`, with rank, kind, label, score and components.
+/// every candidate) as a vector tile layer `sites`, with rank, kind, label, score and components;
+/// at most [`MAX_SITES_PER_TILE`] per tile, the best ranked.
 async fn get_sites_tile(
     State(state): State<AppState>,
     path: Result<
@@ -306,27 +313,34 @@ async fn get_sites_tile(
         .clone()
         .blocking(move || {
             let found = state.analysis.sites(&catalog, &q);
-            let points = found.iter().map(|s| {
-                let mut props: Vec<(&str, crate::layer::Value)> = vec![
-                    ("rank", crate::layer::Value::Int(s.rank as i64)),
-                    ("kind", crate::layer::Value::String(s.kind.into())),
-                    (
-                        "label",
-                        crate::layer::Value::String(s.label.as_str().into()),
-                    ),
-                    (
-                        "commune",
-                        crate::layer::Value::String(s.commune.as_str().into()),
-                    ),
-                    ("score", crate::layer::Value::Float(s.score)),
-                    ("synthetic", crate::layer::Value::Bool(s.synthetic)),
-                ];
-                for (name, v) in &s.components {
-                    props.push((name, crate::layer::Value::Float(*v)));
-                }
-                (s.rank as u64, geo::Coord { x: s.lon, y: s.lat }, props)
-            });
-            crate::tile::render_points("sites", tile, 64, points)
+            // Only the sites in the tile (and its buffer), the best ranked first, at most
+            // MAX_SITES_PER_TILE of them: a low zoom over France stays a bounded tile.
+            let area = tile.bbox_wgs84(f64::from(BUFFER), crate::config::EXTENT);
+            let points = found
+                .iter()
+                .filter(|s| area.contains(geo::Coord { x: s.lon, y: s.lat }))
+                .take(MAX_SITES_PER_TILE)
+                .map(|s| {
+                    let mut props: Vec<(&str, crate::layer::Value)> = vec![
+                        ("rank", crate::layer::Value::Int(s.rank as i64)),
+                        ("kind", crate::layer::Value::String(s.kind.into())),
+                        (
+                            "label",
+                            crate::layer::Value::String(s.label.as_str().into()),
+                        ),
+                        (
+                            "commune",
+                            crate::layer::Value::String(s.commune.as_str().into()),
+                        ),
+                        ("score", crate::layer::Value::Float(s.score)),
+                        ("synthetic", crate::layer::Value::Bool(s.synthetic)),
+                    ];
+                    for (name, v) in &s.components {
+                        props.push((name, crate::layer::Value::Float(*v)));
+                    }
+                    (s.rank as u64, geo::Coord { x: s.lon, y: s.lat }, props)
+                });
+            crate::tile::render_points("sites", tile, BUFFER, points)
         })
         .await?;
     if bytes.is_empty() {
