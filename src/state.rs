@@ -20,17 +20,21 @@ pub struct Settings {
     pub tile_cache_control: String,
     /// CPU-bound request work run at once (see [`AppState::blocking`]).
     pub cpu_work: usize,
+    /// Caps on uploaded perimeters (`POST /api/territories/stats`).
+    pub uploads: crate::analysis::upload::UploadLimits,
 }
 
 impl Settings {
     /// Defaults: `web/`, 256 MiB of tile cache, tiles cacheable for 5 minutes, CPU-bound work
-    /// twice the number of cores at once.
+    /// twice the number of cores at once, the default
+    /// [`UploadLimits`](crate::analysis::upload::UploadLimits).
     pub fn new(web_dir: PathBuf) -> Self {
         Self {
             web_dir,
             tile_cache_bytes: 256 << 20,
             tile_cache_control: "public, max-age=300".to_owned(),
             cpu_work: 2 * crate::parallel::cores(),
+            uploads: crate::analysis::upload::UploadLimits::default(),
         }
     }
 }
