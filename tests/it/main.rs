@@ -20,3 +20,4 @@ mod synth_errors;
 mod territories;
 mod tile_http;
 mod tiles;
+mod uploads;
