@@ -113,6 +113,18 @@ struct LimitArgs {
     /// seconds.
     #[arg(long, env = "BOURG_SHUTDOWN_GRACE_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=3600))]
     shutdown_grace_secs: u64,
+    /// Largest uploaded perimeter (POST /api/territories/stats), in bytes.
+    #[arg(long, env = "BOURG_UPLOAD_MAX_BYTES", default_value_t = 20 << 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    upload_max_bytes: u64,
+    /// Largest total of a zipped Shapefile's files once inflated, in bytes.
+    #[arg(long, env = "BOURG_UPLOAD_MAX_UNCOMPRESSED_BYTES", default_value_t = 100 << 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 34)))]
+    upload_max_uncompressed_bytes: u64,
+    /// Most features in an uploaded perimeter.
+    #[arg(long, env = "BOURG_UPLOAD_MAX_FEATURES", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    upload_max_features: u64,
+    /// Most vertices in an uploaded perimeter, over all its features.
+    #[arg(long, env = "BOURG_UPLOAD_MAX_VERTICES", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(4..=100_000_000))]
+    upload_max_vertices: u64,
 }
 
 impl LimitArgs {
@@ -127,6 +139,12 @@ impl LimitArgs {
             admin_token: self.admin_token,
             cors_origins: self.cors_origins,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+            uploads: bourg::analysis::upload::UploadLimits {
+                max_bytes: usize::try_from(self.upload_max_bytes).unwrap_or(usize::MAX),
+                max_uncompressed_bytes: self.upload_max_uncompressed_bytes,
+                max_features: usize::try_from(self.upload_max_features).unwrap_or(usize::MAX),
+                max_vertices: usize::try_from(self.upload_max_vertices).unwrap_or(usize::MAX),
+            },
             ..settings
         }
     }
@@ -458,4 +476,61 @@ fn check(layers: PathBuf, options: LoadOptions) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_settings(args: &[&str]) -> Result<Settings, clap::Error> {
+        let cli = Cli::try_parse_from([&["bourg", "serve"], args].concat())?;
+        let Command::Serve { limits, .. } = cli.command else {
+            unreachable!("serve")
+        };
+        Ok(limits.apply(Settings::new("web".into())))
+    }
+
+    #[test]
+    fn the_command_line_defaults_are_the_settings_defaults() {
+        let given = serve_settings(&[]).expect("defaults");
+        let defaults = Settings::new("web".into());
+        assert_eq!(given.uploads, defaults.uploads);
+        assert_eq!(given.cpu_queue, defaults.cpu_queue);
+        assert_eq!(given.cpu_wait, defaults.cpu_wait);
+        assert_eq!(given.request_timeout, defaults.request_timeout);
+        assert_eq!(given.max_body_bytes, defaults.max_body_bytes);
+        assert_eq!(given.max_query_bytes, defaults.max_query_bytes);
+        assert_eq!(given.shutdown_grace, defaults.shutdown_grace);
+        assert!(given.admin_token.is_none() && given.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn limits_are_checked_when_read() {
+        for bad in [
+            &["--admin-token", "short"][..],
+            &["--cors-origin", "carto.example.fr"],
+            &["--cors-origin", "https://carto.example.fr/path"],
+            &["--request-timeout-secs", "0"],
+            &["--max-query-bytes", "10"],
+            &["--upload-max-vertices", "0"],
+        ] {
+            let error = serve_settings(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?}"));
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
+        }
+        let s = serve_settings(&[
+            "--cors-origin",
+            "https://a.example,https://b.example:8443",
+            "--admin-token",
+            "0123456789abcdef0123456789abcdef",
+        ])
+        .expect("valid");
+        assert_eq!(s.cors_origins.len(), 2);
+        assert!(s.admin_token.is_some());
+    }
 }

@@ -39,6 +39,8 @@ pub struct Settings {
     pub cors_origins: Vec<axum::http::HeaderValue>,
     /// On SIGTERM, how long in-flight requests may take to finish before the server exits.
     pub shutdown_grace: Duration,
+    /// Caps on uploaded perimeters (`POST /api/territories/stats`).
+    pub uploads: crate::analysis::upload::UploadLimits,
 }
 
 /// A secret that is never printed.
@@ -86,7 +88,8 @@ impl std::fmt::Debug for AdminToken {
 impl Settings {
     /// Defaults: `web/`, 256 MiB of tile cache, tiles cacheable for 5 minutes, CPU-bound work
     /// twice the number of cores at once with 256 more waiting up to 10 s, 30 s per request, 1
-    /// MiB bodies, 16 KiB query strings, no admin routes, any origin, 10 s to drain on SIGTERM.
+    /// MiB bodies, 16 KiB query strings, no admin routes, any origin, 10 s to drain on SIGTERM,
+    /// the default [`UploadLimits`](crate::analysis::upload::UploadLimits).
     pub fn new(web_dir: PathBuf) -> Self {
         Self {
             web_dir,
@@ -101,6 +104,7 @@ impl Settings {
             admin_token: None,
             cors_origins: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
+            uploads: crate::analysis::upload::UploadLimits::default(),
         }
     }
 }

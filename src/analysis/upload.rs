@@ -1,16 +1,118 @@
 //! A perimeter sent by a user — GeoJSON, a zipped Shapefile or a GeoPackage, in any CRS — read
 //! through GDAL's in-memory file system into one WGS84 multipolygon.
+//!
+//! An upload is untrusted: it is checked before GDAL sees it and read within [`UploadLimits`].
+//! - Each format opens with its own driver only: an OGR VRT (or any driver that follows a path
+//!   or URL written in the file) would read what the server can reach.
+//! - A zip is read by [`zip`], not by GDAL: its central directory is checked (Shapefile parts
+//!   with plain names, their sizes within the cap) before anything is inflated.
+//! - GeoJSON is scanned by [`geojson`] first: a CRS given as a link, which GDAL would fetch, is
+//!   refused, and features and positions are counted before GDAL builds the document.
+//! - A GeoPackage's schema is read by [`sqlite`] first: no view, generated column or virtual
+//!   table (but spatial indexes), since SQLite would run their SQL or code as GDAL reads.
+//! - Features and vertices are counted from the OGR geometries, stopping at the first feature
+//!   over a cap, before anything is copied, reprojected or converted.
+//!
+//! Messages are plain English for the client and never carry GDAL's own, which can name
+//! `/vsimem/` or server paths; GDAL's detail goes to `tracing::debug!`.
+
+mod geojson;
+mod sqlite;
+mod zip;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use gdal::vector::LayerAccess;
+use gdal::vector::{Geometry, LayerAccess};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use geo::{Coord, CoordsIter, MultiPolygon};
 
-/// Why an upload cannot be used; the message is for the client (a 400).
+pub use zip::MAX_ENTRIES as MAX_ZIP_ENTRIES;
+
+/// The caps on one upload. An upload is read in memory on a CPU permit, so each cap bounds what
+/// one request can cost; the defaults leave a wide margin over real perimeters (an ORT or a
+/// commune outline is a few thousand vertices, an EPCI tens of thousands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Largest request body, in bytes. Default 20 MiB: about a million positions of GeoJSON,
+    /// which GDAL parses into about 25 times as much memory (~500 MB) before the first feature.
+    pub max_bytes: usize,
+    /// Largest total of a zip's files once inflated, in bytes, read from its central directory
+    /// before anything is inflated; the parts are inflated in memory, so this is also the memory
+    /// a zip costs. Default 100 MiB: the `.shp` of `max_vertices` takes 16 MB, leaving room for
+    /// a wide `.dbf` (10 000 rows of 8 KB).
+    pub max_uncompressed_bytes: u64,
+    /// Most features. Default 10 000: a perimeter is a few polygons; the parcels of a town
+    /// centre are a few thousand.
+    pub max_features: usize,
+    /// Most vertices over all features. Default 1 000 000: matches what `max_bytes` of GeoJSON
+    /// holds; the analysis tests every commune in the perimeter's bounds against every vertex.
+    pub max_vertices: usize,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 20 << 20,
+            max_uncompressed_bytes: 100 << 20,
+            max_features: 10_000,
+            max_vertices: 1_000_000,
+        }
+    }
+}
+
+impl UploadLimits {
+    /// The refusal of a body over [`UploadLimits::max_bytes`].
+    pub fn body_too_large(&self) -> UploadError {
+        UploadError::TooLarge(format!(
+            "the perimeter is larger than {} (limit max_bytes = {})",
+            mib(self.max_bytes as u64),
+            self.max_bytes
+        ))
+    }
+}
+
+fn too_many_features(limits: &UploadLimits) -> UploadError {
+    UploadError::TooLarge(format!(
+        "the file has more than {0} features (limit max_features = {0})",
+        limits.max_features
+    ))
+}
+
+fn too_many_vertices(limits: &UploadLimits) -> UploadError {
+    UploadError::TooLarge(format!(
+        "the perimeter has more than {0} vertices (limit max_vertices = {0})",
+        limits.max_vertices
+    ))
+}
+
+/// A size in whole MiB when it is one, else in bytes.
+fn mib(bytes: u64) -> String {
+    if bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Why an upload cannot be used, by kind; the message says what is wrong, in plain English.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct UploadError(pub String);
+pub enum UploadError {
+    /// Over one of the [`UploadLimits`] (or [`MAX_ZIP_ENTRIES`]); the message names the cap
+    /// and its value.
+    #[error("{0}")]
+    TooLarge(String),
+    /// What the server does not open: another content type, a zip entry that is not a
+    /// Shapefile part or has an unsafe name, a linked CRS, a GeoPackage view.
+    #[error("{0}")]
+    Refused(String),
+    /// Not a file of the declared format, or a damaged one.
+    #[error("{0}")]
+    Unreadable(String),
+    /// A readable file that gives no perimeter: no polygon, no CRS, an unknown CRS,
+    /// coordinates outside the CRS.
+    #[error("{0}")]
+    Unusable(String),
+}
 
 /// The formats accepted, from the request's content type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,52 +138,102 @@ impl Format {
             "application/geo+json" | "application/json" => Ok(Format::GeoJson),
             "application/zip" | "application/x-zip-compressed" => Ok(Format::ZippedShapefile),
             "application/geopackage+sqlite3" | "application/x-sqlite3" => Ok(Format::GeoPackage),
-            other => Err(UploadError(format!(
+            other => Err(UploadError::Refused(format!(
                 "Content-Type {other:?} is not accepted: send GeoJSON (application/geo+json), a zipped Shapefile (application/zip) or a GeoPackage (application/geopackage+sqlite3)"
             ))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::GeoJson => "GeoJSON",
+            Format::ZippedShapefile => "Shapefile",
+            Format::GeoPackage => "GeoPackage",
         }
     }
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Files of one upload in `/vsimem/`, removed when dropped.
+struct MemFiles(Vec<String>);
+
+impl MemFiles {
+    fn add(&mut self, path: String, bytes: Vec<u8>) -> Result<(), UploadError> {
+        gdal::vsi::create_mem_file(&path, bytes).map_err(|e| {
+            tracing::debug!(error = %crate::gdal_message(&e), "upload: cannot create {path}");
+            UploadError::Unreadable(
+                "the file cannot be read: it cannot be stored for reading".into(),
+            )
+        })?;
+        self.0.push(path);
+        Ok(())
+    }
+}
+
+impl Drop for MemFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = gdal::vsi::unlink_mem_file(path);
+        }
+    }
+}
+
 /// Reads the polygons of an upload into WGS84; `crs` (a definition GDAL knows) overrides the
 /// file's own CRS (GeoJSON without one is CRS84).
 ///
 /// # Errors
-/// An unreadable file, no polygon, no CRS, or coordinates that are not where the CRS says.
+/// See [`UploadError`]: a file over a cap, refused, unreadable or without a usable polygon.
+///
+/// # Cost
+/// Bounded by `limits`: a zip is inflated in memory (`max_uncompressed_bytes` at most), and
+/// reading stops at the first feature over `max_features` or `max_vertices`.
 pub fn read(
     bytes: Vec<u8>,
     format: Format,
     crs: Option<&str>,
+    limits: &UploadLimits,
 ) -> Result<MultiPolygon<f64>, UploadError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(limits.body_too_large());
+    }
     crate::init_gdal();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let ext = match format {
-        Format::GeoJson => "geojson",
-        Format::ZippedShapefile => "zip",
-        Format::GeoPackage => "gpkg",
+    let mut files = MemFiles(Vec::new());
+    let path = match format {
+        Format::GeoJson => {
+            geojson::check(&bytes, limits)?;
+            let path = format!("/vsimem/bourg-upload/{n}.geojson");
+            files.add(path.clone(), bytes)?;
+            path
+        }
+        Format::GeoPackage => {
+            sqlite::check(&bytes)?;
+            let path = format!("/vsimem/bourg-upload/{n}.gpkg");
+            files.add(path.clone(), bytes)?;
+            path
+        }
+        Format::ZippedShapefile => {
+            let parts = zip::shapefile_parts(&bytes, limits)?;
+            drop(bytes);
+            let mut shp = None;
+            for part in parts {
+                let path = format!("/vsimem/bourg-upload/{n}/{}", part.name);
+                shp.get_or_insert_with(|| path.clone());
+                files.add(path, part.data)?;
+            }
+            shp.ok_or_else(|| UploadError::Unusable("the zip holds no .shp".into()))?
+        }
     };
-    let mem = format!("/vsimem/bourg-upload/{n}.{ext}");
-    gdal::vsi::create_mem_file(&mem, bytes).map_err(|e| UploadError(crate::gdal_message(&e)))?;
-    let result = read_mem(&mem, format, crs);
-    let _ = gdal::vsi::unlink_mem_file(&mem);
-    result
+    read_dataset(&path, format, crs, limits)
 }
 
-fn read_mem(
-    mem: &str,
+fn read_dataset(
+    path: &str,
     format: Format,
     crs: Option<&str>,
+    limits: &UploadLimits,
 ) -> Result<MultiPolygon<f64>, UploadError> {
-    let path = if format == Format::ZippedShapefile {
-        format!("/vsizip/{mem}")
-    } else {
-        mem.to_owned()
-    };
-    // Only the declared format's own driver: GDAL would otherwise pick one by content, and an OGR
-    // VRT (or any driver that follows a path or URL written in the file) would read what the
-    // server can reach instead of what was uploaded.
     let driver: &[&str] = match format {
         Format::GeoJson => &["GeoJSON"],
         Format::ZippedShapefile => &["ESRI Shapefile"],
@@ -92,67 +244,89 @@ fn read_mem(
         allowed_drivers: Some(driver),
         ..Default::default()
     };
-    let dataset = Dataset::open_ex(&path, options).map_err(|e| {
-        UploadError(format!(
-            "the file cannot be read as {format:?}: {}",
-            crate::gdal_message(&e)
-        ))
+    let dataset = Dataset::open_ex(path, options).map_err(|e| {
+        tracing::debug!(error = %crate::gdal_message(&e), "upload: GDAL cannot open it");
+        UploadError::Unreadable(match format {
+            Format::GeoJson => "the file cannot be read: it is not valid GeoJSON".to_owned(),
+            Format::ZippedShapefile => {
+                "the file cannot be read: the Shapefile in the zip is not valid".to_owned()
+            }
+            Format::GeoPackage => {
+                "the file cannot be read: it is not a valid GeoPackage".to_owned()
+            }
+        })
     })?;
-    let mut layer = dataset
-        .layer(0)
-        .map_err(|_| UploadError("the file holds no vector layer".into()))?;
+    let mut layer = dataset.layer(0).map_err(|_| {
+        UploadError::Unusable(match format {
+            Format::GeoPackage => "the GeoPackage holds no vector table".to_owned(),
+            _ => "the file holds no vector layer".to_owned(),
+        })
+    })?;
     let srs =
         match crs {
-            Some(def) => crate::crs::spatial_ref(def)
-                .map_err(|e| UploadError(format!("crs {def:?}: {}", crate::gdal_message(&e))))?,
+            Some(def) => crate::crs::spatial_ref(def).map_err(|e| {
+                tracing::debug!(error = %crate::gdal_message(&e), "upload: crs {def:?}");
+                UploadError::Unusable(format!("crs {def:?} is not a known CRS"))
+            })?,
             None => match layer.spatial_ref() {
                 Some(s) => s,
-                None if format == Format::GeoJson => {
-                    crate::crs::wgs84().map_err(|e| UploadError(crate::gdal_message(&e)))?
-                }
-                None => return Err(UploadError(
+                None if format == Format::GeoJson => crate::crs::wgs84().map_err(|e| {
+                    tracing::debug!(error = %crate::gdal_message(&e), "upload: WGS84");
+                    UploadError::Unusable("WGS84 is not available on this server".into())
+                })?,
+                None => return Err(UploadError::Unusable(
                     "the file has no CRS (a Shapefile needs its .prj): set crs, e.g. crs=EPSG:2154"
                         .into(),
                 )),
             },
         };
     let transform = crate::crs::to_wgs84(&srs).map_err(|e| {
-        UploadError(format!(
-            "its CRS cannot be transformed to WGS84: {}",
-            crate::gdal_message(&e)
-        ))
+        tracing::debug!(error = %crate::gdal_message(&e), "upload: transformation to WGS84");
+        UploadError::Unusable("the file's CRS cannot be transformed to WGS84".into())
     })?;
     let mut polygons = Vec::new();
-    for feature in layer.features() {
+    let mut vertices = 0usize;
+    for (i, feature) in layer.features().enumerate() {
+        if i >= limits.max_features {
+            return Err(too_many_features(limits));
+        }
         let Some(g) = feature.geometry() else {
             continue;
         };
+        vertices = vertices.saturating_add(vertex_count(g));
+        if vertices > limits.max_vertices {
+            return Err(too_many_vertices(limits));
+        }
         let mut g = g.clone();
         g.transform_inplace(&transform).map_err(|e| {
-            UploadError(format!(
-                "a geometry cannot be reprojected: {}",
-                crate::gdal_message(&e)
-            ))
+            tracing::debug!(error = %crate::gdal_message(&e), "upload: reprojection");
+            UploadError::Unusable(
+                "a geometry cannot be reprojected to WGS84 from the file's CRS".into(),
+            )
         })?;
         match g.to_geo() {
             Ok(geo::Geometry::Polygon(p)) => polygons.push(p),
             Ok(geo::Geometry::MultiPolygon(mp)) => polygons.extend(mp.0),
             Ok(_) => {
-                return Err(UploadError(
+                return Err(UploadError::Unusable(
                     "only polygons describe a territory; the file holds another geometry type"
                         .into(),
                 ))
             }
             Err(e) => {
-                return Err(UploadError(format!(
-                    "unsupported geometry: {}",
-                    crate::gdal_message(&e)
-                )))
+                tracing::debug!(error = %crate::gdal_message(&e), "upload: conversion");
+                return Err(UploadError::Unusable(format!(
+                    "a {} geometry is not supported: send polygons",
+                    g.geometry_name()
+                )));
             }
         }
     }
     if polygons.is_empty() {
-        return Err(UploadError("the file holds no polygon".into()));
+        return Err(UploadError::Unusable(format!(
+            "the {} holds no polygon",
+            format.name()
+        )));
     }
     let mp = MultiPolygon(polygons);
     let out_of_range = |c: Coord<f64>| {
@@ -162,10 +336,22 @@ fn read_mem(
             && (-90.0..=90.0).contains(&c.y))
     };
     if let Some(c) = mp.coords_iter().find(|c| out_of_range(*c)) {
-        return Err(UploadError(format!(
+        return Err(UploadError::Unusable(format!(
             "coordinate ({}, {}) is not a longitude/latitude once reprojected: is the CRS right? (Lambert-93 coordinates need crs=EPSG:2154)",
             c.x, c.y
         )));
     }
     Ok(mp)
+}
+
+/// The vertices of an OGR geometry, from the point counts of its rings and lines: nothing is
+/// copied.
+///
+/// # Runtime
+/// O(parts), not O(vertices).
+fn vertex_count(g: &Geometry) -> usize {
+    match g.geometry_count() {
+        0 => g.point_count(),
+        n => (0..n).map(|i| vertex_count(&g.get_geometry(i))).sum(),
+    }
 }

@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tiles::routes())
         .merge(style::routes())
         .merge(search::routes())
-        .merge(territories::routes())
+        .merge(territories::routes(&state.settings.uploads))
         .merge(sites::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)

@@ -16,16 +16,22 @@ use crate::catalog::Catalog;
 use crate::error::AppError;
 use crate::AppState;
 
-/// Largest upload, in bytes.
-pub const MAX_UPLOAD: usize = 20 << 20;
-
-pub fn routes() -> Router<AppState> {
+/// The routes; uploads to `stats` are capped at `uploads.max_bytes`.
+pub fn routes(uploads: &upload::UploadLimits) -> Router<AppState> {
     Router::new()
         .route("/api/territories/{code}", get(get_territory))
         .route(
             "/api/territories/stats",
-            post(post_stats).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+            post(post_stats).layer(DefaultBodyLimit::max(uploads.max_bytes)),
         )
+}
+
+/// An upload's refusal as HTTP: 413 over a cap, 400 otherwise.
+fn upload_error(e: upload::UploadError) -> AppError {
+    match e {
+        upload::UploadError::TooLarge(m) => AppError::PayloadTooLarge(m),
+        other => AppError::BadRequest(other.to_string()),
+    }
 }
 
 /// The indicators of a territory beside those of its département and of France.
@@ -83,12 +89,10 @@ async fn post_stats(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
+    let limits = state.settings.uploads;
     let body = body.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge(format!(
-                "the perimeter is larger than {} MiB",
-                MAX_UPLOAD >> 20
-            ))
+            upload_error(limits.body_too_large())
         } else {
             AppError::BadRequest(format!(
                 "the request body cannot be read: {}",
@@ -120,8 +124,7 @@ async fn post_stats(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let format =
-        upload::Format::of(content_type).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let format = upload::Format::of(content_type).map_err(upload_error)?;
     if body.is_empty() {
         return Err(AppError::BadRequest(
             "the request body is empty: send the perimeter".into(),
@@ -131,8 +134,8 @@ async fn post_stats(
     state
         .clone()
         .blocking(move || {
-            let polygon = upload::read(body.to_vec(), format, crs)
-                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+            let polygon =
+                upload::read(Vec::from(body), format, crs, &limits).map_err(upload_error)?;
             let t = analysis::from_polygon(&catalog, polygon, &name);
             Ok(Json(report(&state, &catalog, &t)))
         })

@@ -203,7 +203,7 @@ test('a perimeter the server refuses shows why', { timeout: 120_000 }, async () 
   assert.match(await page.textContent('#draw-hint'), /au moins 3 sommets/);
   for (const p of [[2.81, 50.42], [2.85, 50.42], [2.83, 50.44]]) await clickAt(page, p);
   await page.click('#draw-finish');
-  await page.waitForFunction((d) => document.getElementById('upload-error').textContent === d, description, { timeout: 20_000 });
+  await page.waitForFunction((d) => document.getElementById('upload-error').textContent === d, `Périmètre refusé : ${description}`, { timeout: 20_000 });
   assert.match(await page.textContent('#sheet-content h2'), /Analyser un périmètre/, 'the sheet keeps its content');
   assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [], 'no console errors');
 });

@@ -22,3 +22,4 @@ mod synth_errors;
 mod territories;
 mod tile_http;
 mod tiles;
+mod uploads;

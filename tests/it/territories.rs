@@ -12,7 +12,7 @@ use crate::support::{app, error_description, fixture, get_json, send, toml_path,
 
 const ATTR: &str = "[attribution]\nproducer = \"Test\"\ndate = \"2026\"\n";
 
-fn catalog() -> bourg::Catalog {
+pub(crate) fn catalog() -> bourg::Catalog {
     let dir = LayerDir::new();
     let f = |name: &str| toml_path(&fixture(&format!("territory/{name}")));
     let communes = f("communes.geojson");
@@ -152,7 +152,12 @@ async fn epci_departement_and_perimeter_resolve_to_their_communes() {
     assert!(error_description(&body).contains("no territory \"12345\""));
 }
 
-async fn post(app: &axum::Router, uri: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn post(
+    app: &axum::Router,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let request = Request::post(uri)
         .header("content-type", content_type)
         .body(Body::from(body))
@@ -165,15 +170,21 @@ async fn post(app: &axum::Router, uri: &str, content_type: &str, body: Vec<u8>) 
 }
 
 /// Alpha, drawn slightly inside its edges.
-fn alpha_polygon() -> Value {
+pub(crate) fn alpha_polygon() -> Value {
     json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[2.001, 50.001], [2.099, 50.001], [2.099, 50.099], [2.001, 50.099], [2.001, 50.001]]]}})
 }
 
 /// The polygon converted by ogr2ogr to another format and CRS.
 fn converted(format: &str, ext: &str) -> Vec<u8> {
+    convert(&alpha_polygon(), format, ext)
+}
+
+/// GeoJSON converted by ogr2ogr to another format (`ext` names the output file) and to
+/// Lambert-93.
+pub(crate) fn convert(geojson: &Value, format: &str, ext: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("temp dir");
     let src = dir.path().join("in.geojson");
-    std::fs::write(&src, alpha_polygon().to_string()).expect("write");
+    std::fs::write(&src, geojson.to_string()).expect("write");
     let out = dir.path().join(format!("out.{ext}"));
     let status = std::process::Command::new("ogr2ogr")
         .args(["-f", format, "-t_srs", "EPSG:2154"])

@@ -77,8 +77,11 @@ document.getElementById('sheet-close').addEventListener('click', () => { draw.ca
 // Perimeters, uploaded or drawn: their indicators from api/territories/stats, in the sheet; only
 // the latest request is shown when several overlap.
 const uploadError = document.getElementById('upload-error');
+// A refusal shows the server's reason (plain English) after a French heading for its status.
+const REFUSED_FILE = { 400: 'Fichier illisible', 413: 'Fichier trop volumineux' };
+const REFUSED_DRAWING = { 400: 'Périmètre refusé', 413: 'Périmètre trop détaillé' };
 let analyses = 0;
-async function analyse(body, type, params) {
+async function analyse(body, type, params, refused) {
   const mine = ++analyses;
   uploadError.textContent = '';
   const failed = 'Les indicateurs n’ont pas pu être calculés.';
@@ -87,7 +90,10 @@ async function analyse(body, type, params) {
   try {
     const res = await fetch(`api/territories/stats?${new URLSearchParams(params)}`, { method: 'POST', headers: { 'content-type': type }, body });
     report = await res.json();
-    if (!res.ok) error = report.description ?? failed;
+    if (!res.ok) {
+      const why = report.description ?? failed;
+      error = refused[res.status] ? `${refused[res.status]} : ${why}` : why;
+    }
   } catch {
     error = failed;
   }
@@ -104,13 +110,13 @@ document.getElementById('upload').addEventListener('submit', (e) => {
   if (!file) { uploadError.textContent = 'Choisissez un fichier.'; return; }
   const ext = file.name.split('.').pop().toLowerCase();
   const crs = document.getElementById('upload-crs').value;
-  analyse(file, TYPES[ext] ?? 'application/geo+json', { name: file.name, ...(crs ? { crs } : {}) });
+  analyse(file, TYPES[ext] ?? 'application/geo+json', { name: file.name, ...(crs ? { crs } : {}) }, REFUSED_FILE);
 });
 
 // Drawing (draw.js): a polygon drawn on the map, kept there as an outline until cleared.
 const draw = setupDraw(map, {
   root: document.getElementById('draw'),
-  onPolygon: (feature) => analyse(JSON.stringify(feature), 'application/geo+json', { name: 'Périmètre dessiné' }),
+  onPolygon: (feature) => analyse(JSON.stringify(feature), 'application/geo+json', { name: 'Périmètre dessiné' }, REFUSED_DRAWING),
 });
 
 document.getElementById('analyse-toggle').addEventListener('click', () => {

@@ -111,12 +111,19 @@ pub fn app(catalog: Catalog) -> Router {
     bourg::router(state(catalog))
 }
 
-/// The application state over a loaded catalogue, with the repository's web folder.
+/// The router over a loaded catalogue with the given settings.
+pub fn app_with(catalog: Catalog, settings: Settings) -> Router {
+    bourg::router(AppState::new(catalog, settings))
+}
+
+/// The default settings, with the repository's web folder.
+pub fn settings() -> Settings {
+    Settings::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("web"))
+}
+
+/// The application state over a loaded catalogue, with the default settings.
 pub fn state(catalog: Catalog) -> AppState {
-    AppState::new(
-        catalog,
-        Settings::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("web")),
-    )
+    AppState::new(catalog, settings())
 }
 
 /// Sends a request and returns the status, headers and body bytes.
