@@ -23,6 +23,12 @@ pub enum AppError {
     /// The method is not allowed on this path: 405.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A conditional request (`If-Unmodified-Since`) of a web file does not hold: 412.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The `Range` of a web file request lies outside it: 416.
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
     /// Anything else: 500, logged, not shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -41,6 +47,12 @@ impl AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
             AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+            AppError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "PreconditionFailed")
+            }
+            AppError::RangeNotSatisfiable(_) => {
+                (StatusCode::RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable")
+            }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }
