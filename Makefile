@@ -5,14 +5,17 @@
 # the synthetic files (layers/data/synthetic for the demo, layers/data/synthetic/france for the
 # national catalogue; gitignored) when missing or older than the generator and its inputs.
 # `make run-demo` serves the small demo catalogue (Pas-de-Calais, Doubs) the tests run on;
-# `make test-national` runs the national test (ignored by `cargo test`).
+# `make test-national` runs the national test (ignored by `cargo test`); `make conformance` holds
+# the OGC API to its OpenAPI definition with schemathesis (installed in a Python venv, $(VENV)).
 
 SHELL := /bin/bash
 CARGO_TARGET_DIR ?= $(HOME)/.cache/bourg-target
 export CARGO_TARGET_DIR
 BOURG_ADDR ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium
+APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium python3-venv
+# The Python virtual environment that holds schemathesis.
+VENV ?= $(HOME)/.cache/bourg-venv
 
 SYNTH_DIR := layers/data/synthetic
 SYNTH_FILES := $(SYNTH_DIR)/rpls.csv $(SYNTH_DIR)/vacance_batiments.csv
@@ -22,7 +25,7 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: run run-demo test test-national e2e setup system-deps rust-components web-deps build check check-demo bench bench-http bench-national synth-demo synth-france
+.PHONY: run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-national synth-demo synth-france
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
@@ -41,6 +44,7 @@ test: setup
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
 	cargo test --locked
+	$(MAKE) conformance
 	$(MAKE) e2e
 
 # The map UI in headless Chromium against a real server (the debug binary `cargo test` built).
@@ -48,6 +52,17 @@ e2e: setup
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
 	BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e node --test tests/e2e/
+
+# schemathesis (every check) against the OGC API's OpenAPI definition, on the debug server over the
+# demo catalogue (about a minute; see tests/conformance/schemathesis.sh).
+conformance: setup $(VENV)/bin/schemathesis
+	cargo build --locked
+	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
+	BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg SCHEMATHESIS=$(VENV)/bin/schemathesis bash tests/conformance/schemathesis.sh
+
+$(VENV)/bin/schemathesis:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'schemathesis>=4,<5'
 
 # Synthetic RPLS and vacancy files of the demo region (Pas-de-Calais, Doubs), default seed.
 synth-demo: $(SYNTH_FILES)

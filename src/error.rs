@@ -40,6 +40,12 @@ pub enum AppError {
     /// A reload failed (admin routes only, so the cause may be shown): 409.
     #[error("{0}")]
     ReloadFailed(String),
+    /// A conditional request (`If-Unmodified-Since`) of a web file does not hold: 412.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The `Range` of a web file request lies outside it: 416.
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
     /// Anything else: 500, logged, not shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -62,6 +68,12 @@ impl AppError {
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             AppError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
             AppError::ReloadFailed(_) => (StatusCode::CONFLICT, "ReloadFailed"),
+            AppError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "PreconditionFailed")
+            }
+            AppError::RangeNotSatisfiable(_) => {
+                (StatusCode::RANGE_NOT_SATISFIABLE, "RangeNotSatisfiable")
+            }
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "ServerError"),
         }
     }

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -159,34 +159,61 @@ fn percent_decode(path: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The web folder, for the paths [`servable`] allows; a JSON 404 for the others.
+/// Longest path, and longest path segment, looked up in the web folder: longer ones name no file
+/// there, and would reach the file system only to fail with "file name too long".
+const MAX_WEB_PATH: usize = 1024;
+const MAX_WEB_SEGMENT: usize = 255;
+
+/// The web folder (GET and HEAD), for the paths [`servable`] allows; every refusal a JSON error
+/// like the API's.
 pub(crate) async fn web_file(State(state): State<AppState>, request: Request) -> Response {
     use tower::ServiceExt;
-    let path = request.uri().path().to_owned();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let not_found = || AppError::NotFound(format!("no resource at {path}")).into_response();
-    if !servable(&path) {
+    if method != Method::GET && method != Method::HEAD {
+        let mut response = AppError::MethodNotAllowed(format!("{method} is not allowed on {path}"))
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return response;
+    }
+    if path.len() > MAX_WEB_PATH
+        || path.split('/').any(|s| s.len() > MAX_WEB_SEGMENT)
+        || !servable(&path)
+    {
         return not_found();
     }
-    let method = request.method().clone();
     let files = tower_http::services::ServeDir::new(&state.settings.web_dir)
         .append_index_html_on_directories(true);
     let response = match files.oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
     };
-    match response.status() {
-        StatusCode::NOT_FOUND => not_found(),
-        StatusCode::METHOD_NOT_ALLOWED => {
-            let mut response =
-                AppError::MethodNotAllowed(format!("{method} is not allowed on {path}"))
-                    .into_response();
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            response
-        }
-        _ => response,
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND {
+        return not_found();
     }
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let error = match status {
+        StatusCode::PRECONDITION_FAILED => {
+            AppError::PreconditionFailed(format!("{path} was modified since If-Unmodified-Since"))
+        }
+        StatusCode::RANGE_NOT_SATISFIABLE => {
+            AppError::RangeNotSatisfiable(format!("the range is not within {path}"))
+        }
+        s if s.is_server_error() => AppError::Internal(format!("{path}: {s}").into()),
+        other => AppError::BadRequest(format!("{path}: {other}")),
+    };
+    let mut refusal = error.into_response();
+    if let Some(v) = response.headers().get(header::CONTENT_RANGE) {
+        refusal
+            .headers_mut()
+            .insert(header::CONTENT_RANGE, v.clone());
+    }
+    refusal
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `GET /layers` and `GET /layers/{id}`: what each layer holds, where, and from whom.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -96,8 +97,9 @@ async fn list_layers(State(state): State<AppState>) -> Result<Json<serde_json::V
 
 async fn get_layer(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<serde_json::Value>, AppError> {
+    let Path(id) = path?;
     let catalog = state.catalog();
     let layer = catalog.layer(&id)?;
     to_json(LayerView::of(layer))

@@ -1,6 +1,7 @@
 //! HTTP routes. Each resource module exposes `routes()`; this module merges them, serves the
 //! web UI folder at `/`, and wraps them in what every request goes through (see [`guard`]):
-//! limits, a deadline, JSON errors, compression, CORS and security headers.
+//! limits, a deadline, JSON errors (the web folder's refusals too: 404, 405, 412, 416),
+//! compression, CORS and security headers.
 
 mod admin;
 mod guard;

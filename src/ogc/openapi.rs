@@ -1,5 +1,10 @@
 //! `/ogc/api`: the OpenAPI 3.0 definition of the OGC API, one `items` path per collection so each
 //! property filter is a declared parameter (anything undeclared is a 400).
+//!
+//! The definition says exactly what the server answers, so a client (or schemathesis, see
+//! `tests/conformance/`) can hold it to it: every 200 in its JSON media type or as HTML
+//! (`f=html`), the JSON errors `{code, description}` (400, 404 where the path names a resource,
+//! 500, 503 with `Retry-After`), and the parameters with the values the server accepts.
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -10,11 +15,13 @@ use serde_json::{json, Map, Value as Json};
 
 use super::collections::{respond, schema_type};
 use super::crs::OgcCrs;
-use super::params::{DEFAULT_LIMIT, MAX_LIMIT};
-use super::{negotiate, only_f, GEOJSON, OPENAPI};
+use super::params::{documented, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
+use super::{cql2, negotiate, only_f, GEOJSON, HTML, JSON, OPENAPI, SCHEMA};
 use crate::api::base_url;
 use crate::catalog::Catalog;
+use crate::config::PropType;
 use crate::error::AppError;
+use crate::layer::Layer;
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -31,32 +38,93 @@ async fn get_api(
     Ok(respond(format, "Bourg — API", &doc, OPENAPI))
 }
 
+/// A 200 answer: the document in `media_type`, or the same as an HTML page (`f=html`).
 fn ok(description: &str, media_type: &str, schema: Json) -> Json {
-    json!({"description": description, "content": {media_type: {"schema": schema}}})
+    json!({"description": description, "content": {
+        media_type: {"schema": schema},
+        HTML: {"schema": {"type": "string"}},
+    }})
 }
 
-fn op(id: &str, summary: &str, parameters: Vec<Json>, response: Json, not_found: bool) -> Json {
+fn response(name: &str) -> Json {
+    json!({"$ref": format!("#/components/responses/{name}")})
+}
+
+/// A GET operation and every answer it can give: 200, 400, 404 when its path names a resource,
+/// 414 for a query string over the server's limit, 500, and 503 when the server is saturated or
+/// the request passed its deadline.
+fn op(id: &str, summary: &str, parameters: Vec<Json>, success: Json, not_found: bool) -> Json {
     let mut responses = Map::new();
-    responses.insert("200".into(), response);
-    responses.insert(
-        "400".into(),
-        json!({"$ref": "#/components/responses/BadRequest"}),
-    );
+    responses.insert("200".into(), success);
+    responses.insert("400".into(), response("BadRequest"));
     if not_found {
-        responses.insert(
-            "404".into(),
-            json!({"$ref": "#/components/responses/NotFound"}),
-        );
+        responses.insert("404".into(), response("NotFound"));
     }
-    responses.insert(
-        "500".into(),
-        json!({"$ref": "#/components/responses/ServerError"}),
-    );
+    responses.insert("414".into(), response("URITooLong"));
+    responses.insert("500".into(), response("ServerError"));
+    responses.insert("503".into(), response("ServiceUnavailable"));
     json!({"get": {"operationId": id, "summary": summary, "parameters": parameters, "responses": responses}})
 }
 
 fn param(name: &str) -> Json {
     json!({"$ref": format!("#/components/parameters/{name}")})
+}
+
+/// A comma-separated list of `values` (`style: form, explode: false`). Empty items are skipped,
+/// so the empty string is among the values: `name=` reads as an empty list.
+fn list_param(name: &str, description: &str, mut values: Vec<String>) -> Json {
+    values.push(String::new());
+    json!({
+        "name": name,
+        "in": "query",
+        "required": false,
+        "description": description,
+        "schema": {"type": "array", "items": {"type": "string", "enum": values}},
+        "style": "form",
+        "explode": false,
+    })
+}
+
+/// The parameters of one collection's `/items`: the standard ones (see [`documented`]), its
+/// property names in `properties` and `sortby`, and one equality filter per property.
+fn items_parameters(layer: &Layer) -> Vec<Json> {
+    let names: Vec<String> = layer.schema.iter().map(|p| p.name.clone()).collect();
+    let mut parameters: Vec<Json> = documented()
+        .map(|name| match name {
+            "properties" => list_param(
+                name,
+                "Properties to return (empty: none; absent: all)",
+                names.clone(),
+            ),
+            "sortby" => list_param(
+                name,
+                "Sort keys: property, +property (ascending) or -property (descending)",
+                names
+                    .iter()
+                    .flat_map(|n| [n.clone(), format!("+{n}"), format!("-{n}")])
+                    .collect(),
+            ),
+            "f" => param("f-features"),
+            other => param(other),
+        })
+        .collect();
+    for p in &layer.schema {
+        let schema = match p.ty {
+            PropType::Int => json!({"type": "integer", "format": "int64",
+                                    "minimum": i64::MIN, "maximum": i64::MAX}),
+            other => json!({"type": schema_type(other)}),
+        };
+        parameters.push(json!({
+            "name": p.name,
+            "in": "query",
+            "required": false,
+            "description": format!("Features whose {} equals this value", p.name),
+            "schema": schema,
+            "style": "form",
+            "explode": false,
+        }));
+    }
+    parameters
 }
 
 /// The OpenAPI document for the current catalogue.
@@ -70,7 +138,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             "getLandingPage",
             "Landing page",
             vec![param("f")],
-            ok("The landing page", "application/json", object.clone()),
+            ok("The landing page", JSON, object.clone()),
             false,
         ),
     );
@@ -80,11 +148,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             "getConformance",
             "Conformance classes implemented",
             vec![param("f")],
-            ok(
-                "The conformance classes",
-                "application/json",
-                object.clone(),
-            ),
+            ok("The conformance classes", JSON, object.clone()),
             false,
         ),
     );
@@ -104,7 +168,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             "getCollections",
             "The collections",
             vec![param("f")],
-            ok("The collections", "application/json", object.clone()),
+            ok("The collections", JSON, object.clone()),
             false,
         ),
     );
@@ -114,7 +178,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             "getCollection",
             "One collection",
             vec![param("collectionId"), param("f")],
-            ok("The collection", "application/json", object.clone()),
+            ok("The collection", JSON, object.clone()),
             true,
         ),
     );
@@ -124,7 +188,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             "getQueryables",
             "Queryable properties (JSON Schema)",
             vec![param("collectionId"), param("f")],
-            ok("The queryables", "application/schema+json", object.clone()),
+            ok("The queryables", SCHEMA, object.clone()),
             true,
         ),
     );
@@ -137,7 +201,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
                 param("collectionId"),
                 param("featureId"),
                 param("crs"),
-                param("f"),
+                param("f-features"),
             ],
             ok("The feature", GEOJSON, object.clone()),
             true,
@@ -145,24 +209,12 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
     );
     for layer in catalog.layers() {
         let id = layer.id();
-        let mut parameters: Vec<Json> = super::params::documented().map(param).collect();
-        for p in &layer.schema {
-            parameters.push(json!({
-                "name": p.name,
-                "in": "query",
-                "required": false,
-                "description": format!("Features whose {} equals this value", p.name),
-                "schema": {"type": schema_type(p.ty)},
-                "style": "form",
-                "explode": false,
-            }));
-        }
         paths.insert(
             format!("/ogc/collections/{id}/items"),
             op(
                 &format!("getFeatures_{}", id.replace('-', "_")),
                 &format!("Features of {}", layer.config.title),
-                parameters,
+                items_parameters(layer),
                 ok("A page of features", GEOJSON, object.clone()),
                 true,
             ),
@@ -173,14 +225,28 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
         json!({"name": name, "in": "query", "required": false, "description": description,
                "schema": {"type": "string", "format": "uri", "enum": crs_enum}})
     };
-    let error = json!({"type": "object", "required": ["code"], "properties": {"code": {"type": "string"}, "description": {"type": "string"}}});
-    let error_response = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}}});
+    // OGC's bbox fragment (4 or 6 numbers), each branch whole.
+    let bbox_schema = |n: usize| json!({"type": "array", "minItems": n, "maxItems": n, "items": {"type": "number"}});
+    let f_param = |values: &[&str]| {
+        json!({"name": "f", "in": "query", "required": false,
+               "description": "Representation (without f, an Accept header asking for text/html and not JSON gets HTML)",
+               "schema": {"type": "string", "enum": values}})
+    };
+    let error = json!({"type": "object", "required": ["code", "description"], "properties": {"code": {"type": "string"}, "description": {"type": "string"}}});
+    let error_response = |d: &str| json!({"description": d, "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}}});
+    let mut unavailable =
+        error_response("The server is saturated or the request took too long: try again later");
+    unavailable["headers"] = json!({"Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "required": false,
+        "schema": {"type": "integer", "minimum": 0},
+    }});
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Bourg — OGC API Features",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Social housing, vacancy, ACV/PVD/ORT perimeters and brownfields as OGC API Features (Part 1 Core, Part 2 CRS, Part 3 CQL2 text).",
+            "description": "Social housing, vacancy, ACV/PVD/ORT perimeters and brownfields as OGC API Features (Part 1 Core, Part 2 CRS, Part 3 CQL2 text). Every error is JSON {code, description}.",
             "license": {"name": "MIT OR Apache-2.0"},
         },
         "servers": [{"url": base}],
@@ -188,23 +254,24 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
         "components": {
             "schemas": {"exception": error},
             "responses": {
-                "BadRequest": error_response("A parameter is malformed, unknown or out of range"),
+                "BadRequest": error_response("A parameter is malformed, unknown, repeated or out of range (for bbox: a box whose south edge is above its north edge, or outside its CRS)"),
                 "NotFound": error_response("The collection or feature does not exist"),
+                "URITooLong": error_response("The query string is longer than the server accepts"),
                 "ServerError": error_response("The server could not complete the request"),
+                "ServiceUnavailable": unavailable,
             },
             "parameters": {
-                "f": {"name": "f", "in": "query", "required": false, "description": "Representation", "schema": {"type": "string", "enum": ["json", "html"]}},
+                "f": f_param(&["json", "html"]),
+                "f-features": f_param(&["json", "geojson", "html"]),
                 "collectionId": {"name": "collectionId", "in": "path", "required": true, "description": "A collection", "schema": {"type": "string", "enum": ids}},
                 "featureId": {"name": "featureId", "in": "path", "required": true, "description": "A feature id (its position in the collection)", "schema": {"type": "string"}},
-                "bbox": {"name": "bbox", "in": "query", "required": false, "description": "minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs", "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, "style": "form", "explode": false},
-                "bbox-crs": crs_param("bbox-crs", "CRS of bbox (default CRS84)"),
+                "bbox": {"name": "bbox", "in": "query", "required": false, "description": "minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs; in CRS84 a west edge east of the east edge crosses the antimeridian", "schema": {"oneOf": [bbox_schema(4), bbox_schema(6)]}, "style": "form", "explode": false},
+                "bbox-crs": crs_param("bbox-crs", "CRS of bbox (default CRS84; without bbox, no effect)"),
                 "crs": crs_param("crs", "CRS of the response geometries (default CRS84)"),
                 "filter-crs": crs_param("filter-crs", "CRS of geometry literals in filter (default CRS84)"),
                 "limit": {"name": "limit", "in": "query", "required": false, "description": format!("Page size (beyond {MAX_LIMIT}: 400)"), "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
-                "offset": {"name": "offset", "in": "query", "required": false, "description": "Features skipped before the page", "schema": {"type": "integer", "minimum": 0, "default": 0}},
-                "properties": {"name": "properties", "in": "query", "required": false, "description": "Properties to return", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": false},
-                "sortby": {"name": "sortby", "in": "query", "required": false, "description": "Sort keys: [+|-]property, comma-separated", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": false},
-                "filter": {"name": "filter", "in": "query", "required": false, "description": "A CQL2 text filter", "schema": {"type": "string"}},
+                "offset": {"name": "offset", "in": "query", "required": false, "description": "Features skipped before the page", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0}},
+                "filter": {"name": "filter", "in": "query", "required": false, "description": format!("A CQL2 text filter on the queryables (empty: none; nesting deeper than {}: 400)", cql2::MAX_DEPTH), "schema": {"type": "string", "format": "cql2-text"}},
                 "filter-lang": {"name": "filter-lang", "in": "query", "required": false, "description": "Filter language", "schema": {"type": "string", "enum": ["cql2-text"], "default": "cql2-text"}},
             },
         },

@@ -13,6 +13,8 @@ use super::crs::{bbox_to_wgs84, OgcCrs};
 pub const DEFAULT_LIMIT: usize = 100;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 10_000;
+/// Largest offset: a feature's position is a `u32`, so no page starts beyond it.
+pub const MAX_OFFSET: u64 = u32::MAX as u64;
 
 /// The standard parameters of `/items` (property names are also accepted, as equality filters).
 /// `datetime` is recognised only to refuse it clearly: the collections have no temporal extent,
@@ -46,7 +48,8 @@ pub struct ItemsQuery {
     pub limit: usize,
     /// Features skipped before the page.
     pub offset: usize,
-    /// Schema indexes of the properties to return (`None`: all).
+    /// Schema indexes of the properties to return (`None`: all; an empty `properties=` returns
+    /// none, as OGC API – Features Part 6 reads it).
     pub properties: Option<Vec<usize>>,
     /// Sort keys: schema index and whether descending.
     pub sortby: Vec<(usize, bool)>,
@@ -96,10 +99,9 @@ impl ItemsQuery {
             })
         };
         let crs = crs_param("crs")?;
+        // Without bbox, a valid bbox-crs has no effect: an OpenAPI 3.0 definition cannot make one
+        // parameter depend on another, so refusing it would refuse a request the API allows.
         let bbox_crs = crs_param("bbox-crs")?;
-        if get("bbox-crs").is_some() && get("bbox").is_none() {
-            return Err(bad("bbox-crs is given without bbox".into()));
-        }
         let bbox = match get("bbox") {
             None => None,
             Some(text) => Some(bbox_to_wgs84(text, bbox_crs).map_err(bad)?),
@@ -119,10 +121,16 @@ impl ItemsQuery {
         };
         let offset = match get("offset") {
             None => 0,
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| bad(format!("offset {v:?} is not a non-negative integer")))?,
+            Some(v) => {
+                let n: u64 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad(format!("offset {v:?} is not a non-negative integer")))?;
+                if n > MAX_OFFSET {
+                    return Err(bad(format!("offset {n} is above {MAX_OFFSET}")));
+                }
+                usize::try_from(n).map_err(|_| bad(format!("offset {n} is too large")))?
+            }
         };
         let property = |name: &str, param: &str| {
             layer.property_index(name).ok_or_else(|| {
@@ -167,8 +175,10 @@ impl ItemsQuery {
             ));
         }
         let filter_crs = crs_param("filter-crs")?;
+        // An empty filter (as a form with a blank filter field sends) selects everything.
         let filter = match get("filter") {
             None => None,
+            Some(text) if text.trim().is_empty() => None,
             Some(text) => {
                 Some(cql2::parse(text, &layer.schema, filter_crs).map_err(|e| bad(e.to_string()))?)
             }

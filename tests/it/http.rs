@@ -183,6 +183,111 @@ async fn web_folder_is_served_at_root() {
     assert!(String::from_utf8_lossy(&body).contains("Bourg"));
 }
 
+/// Sends a request built from a method, a URI and headers; returns the status, headers and the
+/// JSON error description (panics when the body is not a JSON error).
+async fn json_error(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (u16, axum::http::HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let (status, headers, body) = send(app, request.body(Body::empty()).expect("request")).await;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert_eq!(content_type, "application/json", "{method} {uri}");
+    let body: serde_json::Value = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{method} {uri}: {e}: {}", String::from_utf8_lossy(&body)));
+    (status.as_u16(), headers, error_description(&body))
+}
+
+/// Found by the abuse barrage: a path longer than a file name can be reached the file system
+/// ("file name too long") and came back as an empty 500.
+#[tokio::test]
+async fn overlong_web_path_is_a_json_404_not_a_500() {
+    let app = fixture_app();
+    for uri in [
+        format!("/{}", "a/".repeat(3_000)),
+        format!("/{}", "a".repeat(300)),
+        format!("/js/{}.js", "b".repeat(5_000)),
+    ] {
+        let (status, _, description) = json_error(&app, "GET", &uri, &[]).await;
+        assert_eq!(status, 404, "{}", &uri[..40]);
+        assert!(description.starts_with("no resource at /"), "{description}");
+    }
+}
+
+/// Found by the abuse barrage: a method other than GET or HEAD on a path the web folder answers
+/// was an empty 405 from the file service.
+#[tokio::test]
+async fn other_methods_on_web_paths_are_a_json_405() {
+    let app = fixture_app();
+    for (method, uri) in [
+        ("PUT", "/index.html"),
+        ("DELETE", "/js/app.js"),
+        ("FOO", "/tiles/a/1/2/3/4.mvt"),
+        ("TRACE", "/js/../../Cargo.toml"),
+    ] {
+        let (status, headers, description) = json_error(&app, method, uri, &[]).await;
+        assert_eq!(status, 405, "{method} {uri}");
+        assert_eq!(headers["allow"], "GET,HEAD");
+        assert!(description.contains(method), "{description}");
+    }
+}
+
+/// Found by the abuse barrage: an unsatisfiable `Range` or a failed `If-Unmodified-Since` on a web
+/// file was an empty 416 or 412.
+#[tokio::test]
+async fn unsatisfiable_range_and_failed_precondition_are_json_errors() {
+    let app = fixture_app();
+    let (status, headers, description) =
+        json_error(&app, "GET", "/index.html", &[("range", "bytes=999999999-")]).await;
+    assert_eq!(status, 416);
+    assert!(headers.contains_key("content-range"));
+    assert!(description.contains("/index.html"), "{description}");
+    let (status, _, description) = json_error(
+        &app,
+        "GET",
+        "/index.html",
+        &[("if-unmodified-since", "Thu, 01 Jan 1970 00:00:00 GMT")],
+    )
+    .await;
+    assert_eq!(status, 412);
+    assert!(description.contains("If-Unmodified-Since"), "{description}");
+}
+
+/// Found by the abuse barrage: a layer id that is not UTF-8 once decoded was a plain-text 400
+/// from the path extractor.
+#[tokio::test]
+async fn invalid_utf8_layer_id_is_a_json_400() {
+    let app = fixture_app();
+    let (status, _, description) = json_error(&app, "GET", "/layers/%ff%fe", &[]).await;
+    assert_eq!(status, 400);
+    assert!(description.contains("UTF-8"), "{description}");
+}
+
+/// The web folder keeps its files to itself: no traversal reaches the repository or the system.
+#[tokio::test]
+async fn traversal_never_leaves_the_web_folder() {
+    let app = fixture_app();
+    for uri in [
+        "/..%2f..%2fetc/passwd",
+        "/js/../../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "//etc/passwd",
+        "/js/%2e%2e/%2e%2e/Cargo.toml",
+        "/..%5c..%5cCargo.toml",
+    ] {
+        let (status, _, _) = json_error(&app, "GET", uri, &[]).await;
+        assert_eq!(status, 404, "{uri}");
+    }
+}
+
 #[tokio::test]
 async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
     let app = app(bourg::Catalog::load(&crate::support::demo_layers()).expect("demo loads"));

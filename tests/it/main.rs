@@ -2,6 +2,7 @@
 
 mod support;
 
+mod abuse;
 mod cache;
 mod csv_reader;
 mod demo;

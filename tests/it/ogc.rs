@@ -423,7 +423,12 @@ async fn every_bad_parameter_is_a_400_that_says_what_is_wrong() {
             400,
             "bbox-crs: \"EPSG:3857\" is not a supported CRS",
         ),
-        ("bbox-crs=EPSG:2154", 400, "bbox-crs is given without bbox"),
+        ("bbox-crs=EPSG:3857", 400, "bbox-crs: \"EPSG:3857\""),
+        (
+            "offset=4294967296",
+            400,
+            "offset 4294967296 is above 4294967295",
+        ),
         (
             "crs=EPSG:27572",
             400,
@@ -487,6 +492,87 @@ async fn every_bad_parameter_is_a_400_that_says_what_is_wrong() {
         assert_eq!(got.as_u16(), status, "{uri}: {body}");
         assert!(error_description(&body).contains(words), "{uri}: {body}");
     }
+}
+
+/// Found by schemathesis: the API definition allows an empty `filter` (a string), which was a 400
+/// "the filter is empty". Empty, it selects everything, like no filter.
+#[tokio::test]
+async fn empty_filter_selects_everything() {
+    let app = shared();
+    let (none, matched) = all(app, "/ogc/collections/epci/items?limit=1000").await;
+    for filter in ["", "%20%20"] {
+        let uri = format!("/ogc/collections/epci/items?limit=1000&filter={filter}");
+        assert_eq!(all(app, &uri).await, (none.clone(), matched), "{uri}");
+    }
+}
+
+/// OGC API – Features Part 6: `properties` lists the properties to return, so an empty list
+/// returns none (and no `properties` returns them all).
+#[tokio::test]
+async fn empty_properties_returns_no_properties() {
+    let (status, doc) = get_json(shared(), "/ogc/collections/epci/items?limit=3&properties=").await;
+    assert_eq!(status, 200, "{doc}");
+    for f in doc["features"].as_array().expect("features") {
+        assert_eq!(f["properties"], serde_json::json!({}), "{f}");
+    }
+}
+
+/// Found by schemathesis: OpenAPI 3.0 cannot make `bbox-crs` depend on `bbox`, so alone it was an
+/// allowed request refused with a 400. A valid one now has no effect; an invalid one is still a 400.
+#[tokio::test]
+async fn bbox_crs_without_bbox_has_no_effect() {
+    let app = shared();
+    let without = all(app, "/ogc/collections/epci/items?limit=1000").await;
+    let with = all(
+        app,
+        "/ogc/collections/epci/items?limit=1000&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/2154",
+    )
+    .await;
+    assert_eq!(with, without);
+}
+
+/// Found by schemathesis: `f=html` answers were not in the API definition, and 503 (the server
+/// saturated) was not either. Every operation now lists its 200 as JSON and HTML and every error
+/// as JSON `{code, description}`; each collection lists its own property names.
+#[tokio::test]
+async fn api_definition_documents_html_every_error_and_each_collection_s_properties() {
+    let (status, doc) = get_json(shared(), "/ogc/api").await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, item) in paths {
+        let responses = &item["get"]["responses"];
+        let ok = responses["200"]["content"]
+            .as_object()
+            .expect("200 content");
+        assert!(ok.contains_key("text/html"), "{path}");
+        assert!(ok.keys().any(|k| k != "text/html"), "{path}");
+        for code in ["400", "500", "503"] {
+            assert!(responses[code]["$ref"].is_string(), "{path} {code}");
+        }
+        assert_eq!(
+            responses["404"].is_object(),
+            path.contains('{') || path.ends_with("/items"),
+            "{path}"
+        );
+    }
+    let unavailable = &doc["components"]["responses"]["ServiceUnavailable"];
+    assert!(unavailable["headers"]["Retry-After"].is_object());
+    assert_eq!(
+        doc["components"]["schemas"]["exception"]["required"],
+        serde_json::json!(["code", "description"])
+    );
+    let epci = &paths["/ogc/collections/epci/items"]["get"]["parameters"];
+    let properties = epci
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "properties")
+        .expect("properties");
+    let names = properties["schema"]["items"]["enum"]
+        .as_array()
+        .expect("enum");
+    assert!(names.contains(&serde_json::json!("nom")), "{names:?}");
+    assert!(names.contains(&serde_json::json!("")), "{names:?}");
 }
 
 fn shared() -> &'static Router {
