@@ -25,7 +25,7 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-national synth-demo synth-france
+.PHONY: run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
@@ -125,6 +125,12 @@ bench: build
 bench-http: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/http.sh
+
+# 200 connections for 60 s, twice, on a mixed list of requests over the national catalogue:
+# connection errors, 503s, memory between runs and threads (see benches/load.sh). Not run by CI.
+bench-load: build
+	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/load.sh
 
 # National load time and memory, and tile throughput side by side with Martin 1.14 (GeoJSON and
 # PostGIS): see benches/national.sh for what it installs and how to build Martin. Not run by CI.
