@@ -467,9 +467,15 @@ fn check(layers: PathBuf, options: LoadOptions) -> anyhow::Result<()> {
         );
     }
     if let Some(r) = &catalog.reference {
+        // A `reference/` folder is loaded on its own; a national catalogue is its own reference
+        // (its time then includes the catalogue's load).
+        let from = if bourg::analysis::Reference::exists_in(&layers) {
+            format!("the {}/ folder", bourg::analysis::reference::FOLDER)
+        } else {
+            "this catalogue".to_owned()
+        };
         println!(
-            "national reference ({}/): {} communes, {} indicators, computed in {} ms",
-            bourg::analysis::reference::FOLDER,
+            "national reference from {from}: {} communes, {} indicators, ready in {} ms",
             r.communes,
             r.indicators.len(),
             r.load_time.as_millis()

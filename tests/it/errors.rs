@@ -193,7 +193,7 @@ fn reference_folder_errors_name_the_file_and_check_reports_it() {
     let (ok, stdout, stderr) = check_in(dir.path());
     assert!(ok, "{stderr}");
     assert!(
-        stdout.contains("national reference (reference/): 3 communes"),
+        stdout.contains("national reference from the reference/ folder: 3 communes"),
         "{stdout}"
     );
     std::fs::write(
