@@ -17,6 +17,7 @@ use tower_http::services::ServeDir;
 use crate::error::AppError;
 
 use crate::AppState;
+pub use tiles::parse_tile_path;
 pub(crate) use tiles::MVT_TYPE;
 
 /// The application's router.
