@@ -56,6 +56,10 @@ pub fn read(
     crs: Option<&str>,
 ) -> Result<MultiPolygon<f64>, UploadError> {
     crate::init_gdal();
+    // An empty Vec's dangling pointer would reach GDAL, which frees it on unlink.
+    if bytes.is_empty() {
+        return Err(UploadError("the file is empty".into()));
+    }
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let ext = match format {
         Format::GeoJson => "geojson",
@@ -168,4 +172,19 @@ fn read_mem(
         )));
     }
     Ok(mp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/fuzz_targets/upload.rs`: gdal 0.19's `create_mem_file` gives GDAL the
+    /// dangling pointer of an empty `Vec` with ownership, and GDAL frees it on unlink (SIGSEGV).
+    #[test]
+    fn fuzz_upload_empty_body() {
+        for format in [Format::GeoJson, Format::ZippedShapefile, Format::GeoPackage] {
+            let err = read(Vec::new(), format, None).unwrap_err();
+            assert_eq!(err.0, "the file is empty");
+        }
+    }
 }
