@@ -1,7 +1,7 @@
 //! Delimited text with coordinate columns, read by the fast parallel reader as `load` does at
 //! start (`Reading::Fast`). The first byte picks the layer (plain Lambert-93 with `;`, or WGS84
 //! with `,` grouped by a column) and the number of workers; the rest is the file. The reading on
-//! 2 to 4 workers must equal the reading on one.
+//! 2 to 4 workers must equal the reading on one, and the reading of GDAL's CSV driver.
 #![no_main]
 
 use std::path::PathBuf;
@@ -56,7 +56,20 @@ fuzz_target!(|data: &[u8]| {
     let one = load(config, None, Reading::FastWith(1), None);
     let many = load(config, None, Reading::FastWith(workers), None);
     match (one, many) {
-        (Ok(one), Ok(many)) => assert_eq!(digest(&one), digest(&many), "{workers} workers"),
+        (Ok(one), Ok(many)) => {
+            assert_eq!(digest(&one), digest(&many), "{workers} workers");
+            // Known differences (fuzz/README.md): GDAL also ends a line at a lone `\r`, and stops
+            // a line at a NUL byte.
+            let known = rows.contains(&0)
+                || rows
+                    .iter()
+                    .enumerate()
+                    .any(|(i, &b)| b == b'\r' && rows.get(i + 1) != Some(&b'\n'));
+            if !known {
+                let gdal = load(config, None, Reading::Gdal, None).expect("GDAL reads it too");
+                assert_eq!(digest(&gdal), digest(&one), "GDAL's CSV driver");
+            }
+        }
         (Err(_), Err(_)) => {}
         (one, many) => panic!(
             "1 worker: {:?}, {workers} workers: {:?}",
