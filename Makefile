@@ -25,7 +25,7 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france
+.PHONY: run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france fuzz-build fuzz
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
@@ -137,3 +137,27 @@ bench-load: build
 bench-national: build
 	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/national.sh
+
+# Fuzzing with cargo-fuzz (libFuzzer, nightly Rust): one target per parser that reads what users
+# send (fuzz/fuzz_targets). Not part of `make test` (minutes per target, nightly only).
+# `make fuzz-build` installs cargo-fuzz when missing and builds every target; `make fuzz` runs
+# each in turn for FUZZ_SECONDS, from the committed seeds (fuzz/seeds/<target>) and the corpus
+# it grows (fuzz/corpus/<target>, gitignored); a failing input lands in fuzz/artifacts/<target>.
+# Leak detection is off: GDAL and PROJ keep global caches that LeakSanitizer reports, and
+# gdal 0.19 leaks the spatial reference of every CRS definition GDAL refuses.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGET_DIR ?= $(HOME)/.cache/bourg-fuzz-target
+FUZZ_TARGETS := tile_path bbox cql2_text layer_toml csv_rows upload
+
+fuzz-build: system-deps
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	CARGO_TARGET_DIR=$(FUZZ_TARGET_DIR) nice -n 19 cargo +nightly fuzz build --target-dir $(FUZZ_TARGET_DIR)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t && \
+	  ASAN_OPTIONS=detect_leaks=0 CARGO_TARGET_DIR=$(FUZZ_TARGET_DIR) nice -n 19 cargo +nightly fuzz run --target-dir $(FUZZ_TARGET_DIR) \
+	    $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 -print_final_stats=1 || exit 1; \
+	done

@@ -33,6 +33,12 @@ pub use api::router;
 pub use catalog::{Catalog, CatalogError, LoadOptions};
 pub use state::{AdminToken, AppState, ReloadReport, Settings, WorkError};
 
+/// Entry points of the fuzz targets (`fuzz/`) that are not public otherwise; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::api::parse_tile_path;
+}
+
 /// Routes GDAL's own messages to `tracing` (once per process) instead of stderr.
 pub fn init_gdal() {
     static INIT: Once = Once::new();

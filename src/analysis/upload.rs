@@ -159,7 +159,12 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 struct MemFiles(Vec<String>);
 
 impl MemFiles {
-    fn add(&mut self, path: String, bytes: Vec<u8>) -> Result<(), UploadError> {
+    fn add(&mut self, path: String, mut bytes: Vec<u8>) -> Result<(), UploadError> {
+        // GDAL takes the buffer and frees it on unlink: an empty Vec's dangling pointer would
+        // crash it (found by fuzzing), so an empty file gets a real allocation.
+        if bytes.capacity() == 0 {
+            bytes.reserve_exact(1);
+        }
         gdal::vsi::create_mem_file(&path, bytes).map_err(|e| {
             tracing::debug!(error = %crate::gdal_message(&e), "upload: cannot create {path}");
             UploadError::Unreadable(
@@ -198,6 +203,9 @@ pub fn read(
         return Err(limits.body_too_large());
     }
     crate::init_gdal();
+    if bytes.is_empty() {
+        return Err(UploadError::Unreadable("the file is empty".into()));
+    }
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut files = MemFiles(Vec::new());
     let path = match format {
@@ -353,5 +361,31 @@ fn vertex_count(g: &Geometry) -> usize {
     match g.geometry_count() {
         0 => g.point_count(),
         n => (0..n).map(|i| vertex_count(&g.get_geometry(i))).sum(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by `fuzz/fuzz_targets/upload.rs`: gdal 0.19's `create_mem_file` gives GDAL the
+    /// dangling pointer of an empty `Vec` with ownership, and GDAL frees it on unlink (SIGSEGV).
+    #[test]
+    fn fuzz_upload_empty_body() {
+        for format in [Format::GeoJson, Format::ZippedShapefile, Format::GeoPackage] {
+            let err = read(Vec::new(), format, None, &UploadLimits::default()).unwrap_err();
+            assert_eq!(err.to_string(), "the file is empty");
+        }
+    }
+
+    /// The same through a zip: an empty part (a `.cpg`, a `.prj`) is stored without handing
+    /// GDAL a dangling pointer.
+    #[test]
+    fn an_empty_part_is_stored_safely() {
+        let mut files = MemFiles(Vec::new());
+        files
+            .add("/vsimem/bourg-upload/test-empty.cpg".into(), Vec::new())
+            .unwrap();
+        drop(files);
     }
 }

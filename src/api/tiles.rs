@@ -52,12 +52,11 @@ fn resolve(catalog: &Catalog, list: &str) -> Result<Vec<Arc<Layer>>, AppError> {
     Ok(layers)
 }
 
-async fn get_tile(
-    State(state): State<AppState>,
-    path: Result<Path<(String, String, String, String)>, PathRejection>,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    let Path((list, z, x, y_ext)) = path?;
+/// Reads the `{z}/{x}/{y}.mvt` segments of a tile path (`.pbf` is accepted too).
+///
+/// # Errors
+/// A 400 when the extension is missing or unknown, or the address does not exist.
+pub fn parse_tile_path(z: &str, x: &str, y_ext: &str) -> Result<TileCoord, AppError> {
     let (y, ext) = y_ext.rsplit_once('.').ok_or_else(|| {
         AppError::BadRequest(format!("tile {y_ext:?} needs an extension: use .mvt"))
     })?;
@@ -66,7 +65,16 @@ async fn get_tile(
             "unknown tile extension {ext:?}: use .mvt"
         )));
     }
-    let tile = TileCoord::parse(&z, &x, y).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    TileCoord::parse(z, x, y).map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+async fn get_tile(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String, String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let Path((list, z, x, y_ext)) = path?;
+    let tile = parse_tile_path(&z, &x, &y_ext)?;
     let catalog = state.catalog();
     let layers = resolve(&catalog, &list)?;
     let key = TileKey::new(

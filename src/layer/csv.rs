@@ -560,6 +560,11 @@ fn split_into(record: &[u8], delimiter: u8, text: &mut String, fields: &mut Vec<
     };
     while i < record.len() {
         let b = record[i];
+        // GDAL reads a line break inside quotes as "\n", whatever the file's line ends.
+        if in_quotes && b == b'\r' && record.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
         if in_quotes && b == b'"' && record.get(i + 1) == Some(&b'"') {
             field.push(b'"');
             i += 2;
@@ -622,6 +627,13 @@ mod tests {
         assert_eq!(read_record(&mut reader, &mut out).unwrap(), 6);
         out.clear();
         assert_eq!(read_record(&mut reader, &mut out).unwrap(), 0);
+    }
+
+    /// Found by `fuzz/fuzz_targets/csv_rows.rs` against GDAL's CSV driver: a quoted field of a
+    /// CRLF file that spans two lines kept its `\r`.
+    #[test]
+    fn fuzz_csv_rows_quoted_crlf_reads_as_lf() {
+        assert_eq!(fields("\"deux\r\nlignes\";x\r\n"), ["deux\nlignes", "x"]);
     }
 
     proptest! {
