@@ -272,6 +272,12 @@ fn read_dataset(
     })?;
     let srs =
         match crs {
+            // GDAL takes a file name or a URL as a definition too: only EPSG codes reach it.
+            Some(def) if !is_epsg_code(def) => {
+                return Err(UploadError::Refused(format!(
+                    "crs {def:?} is not an EPSG code such as EPSG:2154"
+                )))
+            }
             Some(def) => crate::crs::spatial_ref(def).map_err(|e| {
                 tracing::debug!(error = %crate::gdal_message(&e), "upload: crs {def:?}");
                 UploadError::Unusable(format!("crs {def:?} is not a known CRS"))
@@ -352,6 +358,12 @@ fn read_dataset(
     Ok(mp)
 }
 
+/// `EPSG:` and 1 to 6 digits.
+fn is_epsg_code(def: &str) -> bool {
+    def.strip_prefix("EPSG:")
+        .is_some_and(|n| (1..=6).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The vertices of an OGR geometry, from the point counts of its rings and lines: nothing is
 /// copied.
 ///
@@ -376,6 +388,46 @@ mod tests {
             let err = read(Vec::new(), format, None, &UploadLimits::default()).unwrap_err();
             assert_eq!(err.to_string(), "the file is empty");
         }
+    }
+
+    /// Found by fuzzing (`layer_toml`, then tried here): GDAL reads a CRS definition from a file
+    /// name or a URL; an upload's `crs` may only be an EPSG code.
+    #[test]
+    fn an_upload_crs_is_never_a_path_or_url() {
+        let prj = std::env::temp_dir().join(format!("bourg-l93-{}.prj", std::process::id()));
+        std::fs::write(
+            &prj,
+            crate::crs::spatial_ref("EPSG:2154")
+                .unwrap()
+                .to_wkt()
+                .unwrap(),
+        )
+        .unwrap();
+        let polygon = br#"{"type":"Polygon","coordinates":[[[650000,7030000],[651000,7030000],[651000,7031000],[650000,7030000]]]}"#;
+        for crs in [
+            prj.to_str().unwrap(),
+            "/etc/passwd",
+            "http://127.0.0.1:9/crs",
+            "EPSG:2154 +nadgrids=/etc/passwd",
+            "+proj=longlat",
+        ] {
+            let err = read(
+                polygon.to_vec(),
+                Format::GeoJson,
+                Some(crs),
+                &UploadLimits::default(),
+            )
+            .unwrap_err();
+            assert!(matches!(err, UploadError::Refused(_)), "{crs}: {err}");
+        }
+        let _ = std::fs::remove_file(&prj);
+        let ok = read(
+            polygon.to_vec(),
+            Format::GeoJson,
+            Some("EPSG:2154"),
+            &UploadLimits::default(),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     /// The same through a zip: an empty part (a `.cpg`, a `.prj`) is stored without handing
