@@ -346,12 +346,9 @@ async fn reload_on_sighup(state: AppState) {
         };
         while hangups.recv().await.is_some() {
             let s = state.clone();
-            match tokio::task::spawn_blocking(move || s.reload()).await {
-                Ok(Ok(changed)) => tracing::info!(?changed, "layers reloaded"),
-                Ok(Err(e)) => {
-                    tracing::error!(error = %bourg::error_chain(&e), "reload failed; keeping the current layers")
-                }
-                Err(e) => tracing::error!(error = %e, "reload task failed"),
+            // The reload logs its outcome.
+            if let Err(e) = tokio::task::spawn_blocking(move || s.reload()).await {
+                tracing::error!(error = %e, "reload task failed");
             }
         }
     }

@@ -232,7 +232,8 @@ impl AppState {
     }
 
     /// Reloads the layers whose files changed, swaps the catalogue and empties those layers'
-    /// cached tiles; one reload at a time, and the outcome kept for [`Self::last_reload`].
+    /// cached tiles; one reload at a time, its outcome logged and kept for
+    /// [`Self::last_reload`].
     /// Blocking: call it off the async runtime.
     ///
     /// # Errors
@@ -252,6 +253,13 @@ impl AppState {
         let at_unix_s = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        match &result {
+            Ok(changed) => tracing::info!(?changed, "layers reloaded"),
+            Err(e) => tracing::error!(
+                error = %crate::error_chain(e),
+                "reload failed; keeping the current layers"
+            ),
+        }
         *last = Some(ReloadReport {
             at_unix_s,
             status: if result.is_ok() { "ok" } else { "failed" },

@@ -58,26 +58,20 @@ struct Reloaded {
     ms: u64,
 }
 
+/// Reloads (the reload logs its outcome and keeps it for `/health`).
 async fn post_reload(_: Admin, State(state): State<AppState>) -> Result<Json<Reloaded>, AppError> {
+    let started = std::time::Instant::now();
     let s = state.clone();
-    let result = tokio::task::spawn_blocking(move || s.reload()).await?;
-    let report = state.last_reload();
-    match result {
-        Ok(changed) => {
-            tracing::info!(?changed, "layers reloaded");
-            Ok(Json(Reloaded {
-                status: "ok",
-                changed,
-                generation: state.catalog().generation,
-                ms: report.map_or(0, |r| r.ms),
-            }))
-        }
-        Err(e) => {
-            let reason = crate::error_chain(&e);
-            tracing::error!(error = %reason, "reload failed; keeping the current layers");
-            Err(AppError::ReloadFailed(format!(
-                "the reload failed and the current layers stay in service: {reason}"
-            )))
-        }
+    match tokio::task::spawn_blocking(move || s.reload()).await? {
+        Ok(changed) => Ok(Json(Reloaded {
+            status: "ok",
+            changed,
+            generation: state.catalog().generation,
+            ms: started.elapsed().as_millis() as u64,
+        })),
+        Err(e) => Err(AppError::ReloadFailed(format!(
+            "the reload failed and the current layers stay in service: {}",
+            crate::error_chain(&e)
+        ))),
     }
 }

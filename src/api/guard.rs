@@ -171,8 +171,7 @@ pub(crate) async fn web_file(State(state): State<AppState>, request: Request) ->
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let not_found = || AppError::NotFound(format!("no resource at {path}")).into_response();
     if method != Method::GET && method != Method::HEAD {
-        let mut response = AppError::MethodNotAllowed(format!("{method} is not allowed on {path}"))
-            .into_response();
+        let mut response = super::method_not_allowed_on(&method, &path).into_response();
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));

@@ -68,8 +68,9 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
             memory: l.memory(),
         })
         .collect();
+    let last_reload = state.last_reload();
     Json(Health {
-        status: match state.last_reload() {
+        status: match &last_reload {
             Some(r) if r.status == "failed" => "degraded",
             _ => "ok",
         },
@@ -79,7 +80,7 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
         rss_bytes: proc_status("VmRSS:"),
         peak_rss_bytes: proc_status("VmHWM:"),
         generation: catalog.generation,
-        last_reload: state.last_reload(),
+        last_reload,
         work: Work {
             permits: state.settings.cpu_work,
             waiting: state.waiting(),

@@ -14,10 +14,10 @@ mod territories;
 mod tiles;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::IntoResponse;
 use axum::Router;
-use tower_http::compression::{CompressionLayer, DefaultPredicate};
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
@@ -29,9 +29,6 @@ pub(crate) use tiles::MVT_TYPE;
 /// The application's router. It needs a Tokio runtime with timers (request deadlines).
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
-    // Layer tiles come gzipped from their cache when the client accepts it (see `tiles`): an
-    // answer with a Content-Encoding is never compressed again.
-    let compressible = DefaultPredicate::new();
     let mut router = Router::new()
         .merge(admin::routes())
         .merge(health::routes())
@@ -50,7 +47,9 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             guard::bounded,
         ))
-        .layer(CompressionLayer::new().compress_when(compressible))
+        // Layer tiles come gzipped from their cache when the client accepts it (see `tiles`):
+        // an answer with a Content-Encoding is never compressed again.
+        .layer(CompressionLayer::new())
         .layer(cors(&settings.cors_origins));
     for (name, value) in guard::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
@@ -108,8 +107,10 @@ fn cors(origins: &[HeaderValue]) -> tower_http::cors::CorsLayer {
 }
 
 async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> impl IntoResponse {
-    let error = AppError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()));
-    let mut response = error.into_response();
-    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    response
+    method_not_allowed_on(&method, uri.path())
+}
+
+/// The 405 of a method on a path.
+pub(crate) fn method_not_allowed_on(method: &axum::http::Method, path: &str) -> AppError {
+    AppError::MethodNotAllowed(format!("{method} is not allowed on {path}"))
 }

@@ -375,6 +375,17 @@ fn rtree_membership_equals_a_scan_by_code() {
     assert!(checked > 1000, "{checked} communes with residences");
 }
 
+/// Writes a valid polygon as `secret.geojson` in `dir` (a file of the server, for an upload) and
+/// returns an OGR VRT naming it.
+pub(crate) fn secret_vrt(dir: &std::path::Path) -> String {
+    let secret = dir.join("secret.geojson");
+    std::fs::write(&secret, alpha_polygon().to_string()).expect("write");
+    format!(
+        "<OGRVRTDataSource><OGRVRTLayer name=\"secret\"><SrcDataSource>{}</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>",
+        secret.display()
+    )
+}
+
 /// An upload opens with its declared format's driver only: an OGR VRT naming a file of the server
 /// (sent as GeoJSON, as a GeoPackage, or zipped as the only file of a "Shapefile") is refused,
 /// never read. The file it points at is a valid polygon that would otherwise answer 200.
@@ -382,12 +393,8 @@ fn rtree_membership_equals_a_scan_by_code() {
 async fn uploads_cannot_read_the_servers_files() {
     let app = app(catalog());
     let dir = tempfile::tempdir().expect("temp dir");
+    let vrt = secret_vrt(dir.path());
     let secret = dir.path().join("secret.geojson");
-    std::fs::write(&secret, alpha_polygon().to_string()).expect("write");
-    let vrt = format!(
-        "<OGRVRTDataSource><OGRVRTLayer name=\"secret\"><SrcDataSource>{}</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>",
-        secret.display()
-    );
     // The same file through the normal path is read: the refusals below are the driver's.
     let (status, body) = post(
         &app,

@@ -15,7 +15,7 @@ use axum::http::Request;
 use serde_json::{json, Value};
 
 use crate::support::{app_with, error_description, send, settings};
-use crate::territories::{alpha_polygon, catalog, convert, post};
+use crate::territories::{alpha_polygon, catalog, convert, post, secret_vrt};
 
 const STATS: &str = "/api/territories/stats";
 const GEOJSON: &str = "application/geo+json";
@@ -106,12 +106,7 @@ fn shapefile(geojson: &Value) -> Vec<(&'static str, Vec<u8>)> {
 async fn zip_entries_must_be_shapefile_parts_with_plain_names() {
     let app = app();
     let dir = tempfile::tempdir().expect("temp dir");
-    let secret = dir.path().join("secret.geojson");
-    std::fs::write(&secret, alpha_polygon().to_string()).expect("write");
-    let vrt = format!(
-        "<OGRVRTDataSource><OGRVRTLayer name=\"secret\"><SrcDataSource>{}</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>",
-        secret.display()
-    );
+    let vrt = secret_vrt(dir.path());
     let parts = shapefile(&alpha_polygon());
     let named = |prefix: &str| -> Vec<(String, &[u8])> {
         parts
