@@ -59,6 +59,27 @@ pub struct Indicator {
     /// A number, a text or a breakdown; null when the data has nothing for the territory.
     pub value: Json,
     pub source: Source,
+    /// Whether the value is exact, estimated or cannot be computed for this territory.
+    #[serde(default)]
+    pub method: Method,
+    /// How the value was found, in French, when it is not a plain count (an estimate, the
+    /// communes a polygon touches, why it cannot be computed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How an indicator's value was found for a territory. A drawn or uploaded polygon cuts
+/// communes: what is known per commune (population, LOVAC) is then pro-rated by the share of each
+/// commune's area inside ([`Method::Estimated`]), or, when no share makes sense (a count of
+/// quartiers), not computed ([`Method::NotComputable`], value null) — never a false 0. What is
+/// known by point (residences, brownfields) stays exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    #[default]
+    Exact,
+    Estimated,
+    NotComputable,
 }
 
 /// A numeric property of a feature (`None` when null, missing or not a number).
@@ -92,7 +113,7 @@ fn ratio(part: f64, whole: f64) -> Json {
 
 /// Every indicator the catalogue's layers allow for a territory.
 pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
-    let mut out = Vec::new();
+    let mut out: Vec<Indicator> = Vec::new();
     let mut push =
         |id: &'static str, label: &'static str, unit: &'static str, value, layer: &Layer| {
             out.push(Indicator {
@@ -101,19 +122,23 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
                 unit: unit.into(),
                 value,
                 source: Source::of(layer),
+                method: Method::Exact,
+                note: None,
             });
         };
     if let Some(communes) = layer_with(catalog, Role::Communes) {
         let pop: f64 = communes
             .features()
             .filter(|f| t.communes.contains(&text(communes, f, "code")))
-            .filter_map(|f| number(communes, f, "pmun22"))
+            .filter_map(|f| {
+                Some(number(communes, f, "pmun22")? * t.share(&text(communes, f, "code")))
+            })
             .sum();
         push(
             "population",
             "Population municipale",
             "habitants",
-            json!(pop as i64),
+            json!(pop.round() as i64),
             communes,
         );
         push(
@@ -221,8 +246,9 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
                 number(l, f, "pct_vacants_plus_2ans_pp"),
             ) {
                 (Some(n), Some(p)) => {
-                    private += n;
-                    vacant += n * p / 100.0;
+                    let share = t.share(&text(l, f, "code"));
+                    private += n * share;
+                    vacant += n * p / 100.0 * share;
                 }
                 _ => missing += 1,
             }
@@ -359,5 +385,49 @@ pub fn compute(catalog: &Catalog, t: &Territory) -> Vec<Indicator> {
             q,
         );
     }
+    qualify(t, &mut out);
     out
+}
+
+/// What a polygon cutting communes does to the indicators known per commune: estimates (pro-rated
+/// by area), counts of touched communes, or nothing computable (see [`Method`]).
+fn qualify(t: &Territory, indicators: &mut [Indicator]) {
+    if t.polygon.is_none() {
+        return;
+    }
+    let cuts = t.cuts_communes();
+    let touched = t.communes.len();
+    let whole = t.whole_communes();
+    let partly = touched - whole;
+    let touched_note = || {
+        format!(
+            "Communes touchées par le périmètre\u{a0}: {touched} ({whole} entièrement, {partly} en partie)."
+        )
+    };
+    for ind in indicators {
+        let (method, note) = match ind.id.as_ref() {
+            "population" if cuts => (
+                Method::Estimated,
+                format!(
+                    "Estimation\u{a0}: population municipale des {touched} communes touchées, au prorata de la part de leur surface comprise dans le périmètre (la population n’est publiée que par commune)."
+                ),
+            ),
+            "private_long_term_vacancy" | "private_long_term_vacancy_rate" if cuts => (
+                Method::Estimated,
+                "Estimation\u{a0}: chiffres LOVAC des communes touchées, au prorata de la part de leur surface comprise dans le périmètre (LOVAC n’est publié ici que par commune). La couche des bâtiments vacants donne le détail par point.".to_owned(),
+            ),
+            "qpv" if cuts => {
+                ind.value = Json::Null;
+                (
+                    Method::NotComputable,
+                    "Non calculable à cette échelle\u{a0}: les quartiers prioritaires ne sont connus ici que par commune, pas par leur contour. Les logements sociaux en QPV, comptés par résidence, restent exacts.".to_owned(),
+                )
+            }
+            "communes" | "zonage_abc" | "acv_communes" | "pvd_communes" | "ort_communes"
+            | "private_vacancy_unpublished" => (Method::Exact, touched_note()),
+            _ => continue,
+        };
+        ind.method = method;
+        ind.note = Some(note);
+    }
 }

@@ -2,9 +2,9 @@
 //! (`acv-113`, `pvd-32-62-8`) or a drawn polygon, resolved to the INSEE codes of their communes
 //! and, for a polygon, its WGS84 geometry.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use geo::{BoundingRect, Contains, InteriorPoint, MultiPolygon};
+use geo::{Area, BooleanOps, BoundingRect, Contains, MultiPolygon};
 
 use crate::bbox::BboxWgs84;
 use crate::catalog::Catalog;
@@ -34,8 +34,12 @@ pub struct Territory {
     pub code: String,
     /// Its name.
     pub name: String,
-    /// INSEE codes of its communes (for a polygon: communes whose inner point is inside).
+    /// INSEE codes of its communes (for a polygon: the communes it touches, wholly or in part).
     pub communes: BTreeSet<String>,
+    /// For a polygon: the share of each touched commune's area inside it, in (0, 1]; empty for
+    /// code territories, whose communes are whole. Indicators known per commune are pro-rated
+    /// by it (see [`Territory::share`]).
+    pub shares: BTreeMap<String, f64>,
     /// The drawn polygon, WGS84; `None` for code territories (membership goes by INSEE code).
     pub polygon: Option<MultiPolygon<f64>>,
     /// The WGS84 bounds of its communes (of the polygon when drawn): the R-tree query that picks
@@ -165,17 +169,39 @@ fn layer_with_id(
         .map(|f| text(l, f, name))
 }
 
-/// A drawn polygon: its communes are those whose inner point lies inside.
+/// Below this share of its area inside a polygon, a commune counts as not touched: the
+/// polygon's edge drawn along a boundary must not bring in the neighbour through a sliver.
+pub const MIN_SHARE: f64 = 1e-4;
+/// From this share on, a commune counts as wholly inside (a traced outline is not exact).
+pub const WHOLE_SHARE: f64 = 0.995;
+
+/// The share of a commune's area inside a polygon (both WGS84: within one commune the ratio of
+/// areas in degrees is the ratio in square metres, the cos(latitude) factor cancelling out).
+/// `None` for a commune without area.
+pub fn share_inside(polygon: &MultiPolygon<f64>, commune: &geo::Geometry<f64>) -> Option<f64> {
+    let commune: MultiPolygon<f64> = match commune {
+        geo::Geometry::Polygon(p) => p.clone().into(),
+        geo::Geometry::MultiPolygon(m) => m.clone(),
+        _ => return None,
+    };
+    let whole = commune.unsigned_area();
+    if whole <= 0.0 {
+        return None;
+    }
+    let inside = commune.intersection(polygon).unsigned_area();
+    Some((inside / whole).clamp(0.0, 1.0))
+}
+
+/// A drawn polygon: its communes are those it touches (more than [`MIN_SHARE`] of their area),
+/// each with the share of its area inside.
 pub fn from_polygon(catalog: &Catalog, polygon: MultiPolygon<f64>, name: &str) -> Territory {
-    let mut set = BTreeSet::new();
+    let mut shares = BTreeMap::new();
     if let (Some(communes), Some(rect)) =
         (layer_with(catalog, Role::Communes), polygon.bounding_rect())
     {
         for (_, f) in communes.query(&BboxWgs84::from_rect(rect)) {
-            if let Some(p) = f.wgs84.interior_point() {
-                if polygon.contains(&p) {
-                    set.insert(text(communes, f, "code"));
-                }
+            if let Some(share) = share_inside(&polygon, f.wgs84).filter(|s| *s > MIN_SHARE) {
+                shares.insert(text(communes, f, "code"), share);
             }
         }
     }
@@ -184,7 +210,8 @@ pub fn from_polygon(catalog: &Catalog, polygon: MultiPolygon<f64>, name: &str) -
         code: String::new(),
         name: name.to_owned(),
         bbox: polygon.bounding_rect().map(BboxWgs84::from_rect),
-        communes: set,
+        communes: shares.keys().cloned().collect(),
+        shares,
         polygon: Some(polygon),
     }
 }
@@ -197,6 +224,7 @@ pub fn everything(catalog: &Catalog) -> Option<Territory> {
         code: String::new(),
         name: "Ensemble des communes servies".into(),
         communes: communes_where(communes, |_| true),
+        shares: BTreeMap::new(),
         polygon: None,
         bbox: None,
     })
@@ -217,8 +245,31 @@ impl Territory {
             name,
             bbox: bounds_of(communes, &set),
             communes: set,
+            shares: BTreeMap::new(),
             polygon: None,
         }
+    }
+
+    /// The share of a commune of the territory inside it: 1 for code territories.
+    pub fn share(&self, code: &str) -> f64 {
+        if self.polygon.is_none() {
+            return 1.0;
+        }
+        self.shares.get(code).copied().unwrap_or(0.0)
+    }
+
+    /// Whether some of its communes lie only partly inside (a polygon cutting communes): then an
+    /// indicator known per commune can only be estimated.
+    pub fn cuts_communes(&self) -> bool {
+        self.shares.values().any(|s| *s < WHOLE_SHARE)
+    }
+
+    /// The communes wholly inside (all of them for a code territory).
+    pub fn whole_communes(&self) -> usize {
+        if self.polygon.is_none() {
+            return self.communes.len();
+        }
+        self.shares.values().filter(|s| **s >= WHOLE_SHARE).count()
     }
 
     /// Whether a point feature of a layer belongs: by its INSEE code property for code

@@ -54,12 +54,14 @@ fn report(state: &AppState, catalog: &Catalog, t: &Territory) -> Value {
                 "departement": dep_values.get(ind.id.as_ref()).map_or(Value::Null, |v| (*v).clone()),
                 "france": france.map_or(Value::Null, |f| f.value(&ind.id)),
                 "source": ind.source,
+                "method": ind.method,
+                "note": ind.note,
                 "france_source": france.and_then(|f| f.source(&ind.id)),
             })
         })
         .collect();
     json!({
-        "territory": {"kind": t.kind, "code": t.code, "name": t.name, "communes": t.communes.len()},
+        "territory": {"kind": t.kind, "code": t.code, "name": t.name, "communes": t.communes.len(), "whole_communes": t.whole_communes()},
         "departement": dep.map(|d| json!({"code": d.code, "name": d.name})),
         "france": france.map(|f| json!({"name": f.name, "communes": f.communes})),
         "indicators": indicators,

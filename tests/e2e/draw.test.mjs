@@ -42,7 +42,7 @@ async function shown(page, label) {
     return row?.querySelector('td')?.textContent ?? null;
   }, label);
   assert.ok(text !== null, `the sheet shows "${label}"`);
-  return Number(text.replace(/[\s\u00a0\u202f]/g, '').replace(',', '.'));
+  return Number(text.replace(/[\s\u00a0\u202f≈]/g, '').replace(',', '.'));
 }
 
 /** Collects the POSTs to api/territories/stats the page sends. */
@@ -140,7 +140,19 @@ test('draw a perimeter around Lens and get its indicators', { timeout: 180_000 }
   assert.equal(await shown(page, population.label), population.value, 'population shown = API');
   assert.equal(await shown(page, communes.label), communes.value, 'communes shown = API');
   const summary = await page.textContent('#sheet-content p');
-  assert.equal(Number(summary.match(/([\d\s\u00a0\u202f]+) commune\(s\)/)[1].replace(/\D/g, '')), report.territory.communes, `summary "${summary}"`);
+  assert.equal(Number(summary.match(/([\d\u202f]+)[\s\u00a0]communes? touchées?/)[1].replace(/\D/g, '')), report.territory.communes, `summary "${summary}"`);
+  // The quadrilateral cuts communes: what is known per commune is an estimate (≈, with its
+  // method) or "non calculable", never a false 0.
+  assert.equal(population.method, 'estimated');
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#sheet-content .indicators tr')].map((tr) => ({
+    id: tr.dataset.indicator, method: tr.dataset.method, value: tr.querySelector('td').textContent, note: tr.querySelector('.note')?.textContent ?? '',
+  })));
+  for (const r of rows.filter((r) => r.method === 'estimated')) {
+    assert.match(r.value, /^≈\s*[1-9]/, `${r.id} shown as an estimate above 0: "${r.value}"`);
+    assert.match(r.note, /prorata/, `${r.id} says how it was estimated`);
+  }
+  const qpv = rows.find((r) => r.id === 'qpv');
+  assert.equal(qpv.value, 'non calculable à cette échelle');
 
   // The finished polygon stays on the map as an outline.
   assert.ok(!(await page.evaluate(() => window.bourg.draw.isDrawing())));

@@ -14,6 +14,7 @@ mod load;
 mod national;
 mod ogc;
 mod ogc_gdal;
+mod perimeter;
 mod reference;
 mod rpls_layouts;
 mod shutdown;

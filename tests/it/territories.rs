@@ -169,9 +169,9 @@ pub(crate) async fn post(
     )
 }
 
-/// Alpha, drawn slightly inside its edges.
+/// Alpha, drawn along its edges (its neighbours share an edge: no area).
 pub(crate) fn alpha_polygon() -> Value {
-    json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[2.001, 50.001], [2.099, 50.001], [2.099, 50.099], [2.001, 50.099], [2.001, 50.001]]]}})
+    json!({"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[2.0, 50.0], [2.1, 50.0], [2.1, 50.1], [2.0, 50.1], [2.0, 50.0]]]}})
 }
 
 /// The polygon converted by ogr2ogr to another format and CRS.

@@ -36,13 +36,36 @@ function source(s) {
   return `<span class="src">${escape(s.producer)}, ${escape(s.date)}${synthetic}</span>`;
 }
 
+/** The value cell: an estimate marked "≈", a value that cannot be computed said so (never 0). */
+function cell(ind) {
+  if (ind.method === 'not_computable') return '<span class="na">non calculable à cette échelle</span>';
+  const value = display(ind, ind.value);
+  return ind.method === 'estimated' && ind.value !== null ? `<abbr title="estimation">≈</abbr>\u00a0${value}` : value;
+}
+
+/** How the value was found, when it is not a plain count (an estimate, communes touched). */
+function note(ind) {
+  return ind.note ? `<span class="note">${escape(ind.note)}</span>` : '';
+}
+
+const plural = (n, one, many) => `${num(n)}\u00a0${Math.abs(n) < 2 ? one : many}`;
+
 /** Renders a report of /api/territories. */
 export function renderReport(content, report) {
   const t = report.territory;
-  const rows = report.indicators.map((ind) => `<tr><th>${escape(ind.label)}${source(ind.source)}${bars(ind)}${context(ind)}</th><td>${display(ind, ind.value)}</td></tr>`);
-  const dep = report.departement ? `comparé au département ${escape(report.departement.name)}` : '';
-  const france = report.france ? `${dep ? ' et' : 'comparé'} à la France (${num(report.france.communes)} communes ; rien pour le parc social, synthétique)` : '';
-  content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${num(t.communes)} commune(s) ${dep}${france}</p><table class="indicators">${rows.join('')}</table>`;
+  const rows = report.indicators.map((ind) => `<tr data-indicator="${escape(ind.id)}" data-method="${escape(ind.method ?? 'exact')}"><th>${escape(ind.label)}${source(ind.source)}${bars(ind)}${context(ind)}${note(ind)}</th><td>${cell(ind)}</td></tr>`);
+  const compared = [
+    report.departement ? `au département ${escape(report.departement.name)}` : '',
+    report.france ? `à la France (${plural(report.france.communes, 'commune', 'communes')} ; rien pour le parc social, synthétique)` : '',
+  ].filter(Boolean).join(' et ');
+  const partly = t.kind === 'polygone' && t.whole_communes !== undefined && t.whole_communes < t.communes;
+  const communes = t.kind === 'polygone'
+    ? `${plural(t.communes, 'commune touchée', 'communes touchées')}${partly ? ` (dont ${plural(t.communes - t.whole_communes, 'en partie', 'en partie')})` : ''}`
+    : plural(t.communes, 'commune', 'communes');
+  const estimated = report.indicators.some((i) => i.method === 'estimated' || i.method === 'not_computable')
+    ? '<p class="method">Ce périmètre coupe des communes\u00a0: les chiffres publiés par commune y sont estimés au prorata de la surface (≈) ou non calculables ; les chiffres par résidence, bâtiment ou friche sont exacts.</p>'
+    : '';
+  content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${communes}${compared ? `, comparé ${compared}` : ''}.</p>${estimated}<table class="indicators">${rows.join('')}</table>`;
 }
 
 /** Opens the sheet of a territory code (commune INSEE code, EPCI SIREN, perimeter id). */
