@@ -1,9 +1,11 @@
 //! Search of places by name or code, accent- and case-insensitive, over the layers that declare
-//! `[search]` (the communes: `name = "nom"`, `code = "code"`).
+//! `[search]` (the communes: `name = "nom"`, `code = "code"`; EPCIs by name or SIREN, départements
+//! by name or number).
 //!
 //! Names are folded once at load (lower case, accents and ligatures removed, apostrophes and
 //! hyphens as spaces); a query is folded the same way and ranked: exact code, exact name, name
-//! prefix, word prefix, then substring; shorter names first within a rank.
+//! prefix, word prefix, then substring; shorter names first within a rank. A query's
+//! intercommunality abbreviations ("CA", "CC", "CU") also match the names written out.
 
 use geo::{BoundingRect, InteriorPoint};
 use serde::Serialize;
@@ -35,6 +37,25 @@ pub fn fold(text: &str) -> String {
         out.push_str(mapped);
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Abbreviations of intercommunalities' names (folded), as people type them: "CA de Lens" for
+/// "Communauté d'agglomération de Lens - Liévin".
+const ABBREVIATIONS: [(&str, &str); 5] = [
+    ("ca", "communaute d agglomeration"),
+    ("cc", "communaute de communes"),
+    ("cu", "communaute urbaine"),
+    ("com com", "communaute de communes"),
+    ("agglo", "communaute d agglomeration"),
+];
+
+/// A folded query with its abbreviations written out (the query itself when it has none).
+fn expand(q: &str) -> String {
+    let mut words = format!(" {q} ");
+    for (short, long) in ABBREVIATIONS {
+        words = words.replace(&format!(" {short} "), &format!(" {long} "));
+    }
+    words.trim().to_owned()
 }
 
 /// The folded names and codes of one layer.
@@ -87,22 +108,31 @@ impl SearchIndex {
         if q.is_empty() {
             return Vec::new();
         }
+        let long = expand(&q);
+        let rank_name = |name: &str, q: &str| {
+            if name == q {
+                Some(1)
+            } else if name.starts_with(q) {
+                Some(2)
+            } else if name.split(' ').any(|w| w.starts_with(q)) {
+                Some(3)
+            } else if name.contains(q) {
+                Some(4)
+            } else {
+                None
+            }
+        };
         let mut ranked: Vec<(u8, usize, u32)> = self
             .entries
             .iter()
             .filter_map(|(id, name, code)| {
                 let rank = if *code == code_q {
                     0
-                } else if *name == q {
-                    1
-                } else if name.starts_with(&q) {
-                    2
-                } else if name.split(' ').any(|w| w.starts_with(&q)) {
-                    3
-                } else if name.contains(&q) || (code_q.len() >= 2 && code.starts_with(&code_q)) {
-                    4
                 } else {
-                    return None;
+                    let by_name = rank_name(name, &q);
+                    let by_long = (long != q).then(|| rank_name(name, &long)).flatten();
+                    let by_code = (code_q.len() >= 2 && code.starts_with(&code_q)).then_some(4);
+                    [by_name, by_long, by_code].into_iter().flatten().min()?
                 };
                 Some((rank, name.len(), *id))
             })
@@ -135,6 +165,15 @@ pub fn hit(layer: &Layer, id: u32, name: usize, code: usize) -> Option<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_are_written_out() {
+        assert_eq!(expand("ca de lens"), "communaute d agglomeration de lens");
+        assert_eq!(expand("cc du pays"), "communaute de communes du pays");
+        assert_eq!(expand("lens"), "lens");
+        // Only whole words: "cache" and "ocean" stay.
+        assert_eq!(expand("cache ocean"), "cache ocean");
+    }
 
     #[test]
     fn folding() {

@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::Request;
+use serde_json::json;
 
 use crate::support::{
     app, error_description, fixture, get_json, lambert93, send, toml_path, LayerDir,
@@ -327,6 +328,71 @@ async fn search_finds_communes_by_name_or_code_whatever_the_accents() {
             .all(|r| r["name"].as_str().expect("name").contains("sous-Lens")),
         "{body}"
     );
+    // EPCIs by name (abbreviated as people type it) or SIREN, départements by name or number;
+    // the expected codes read from the files, and each hit opens a sheet of its kind.
+    let demo = crate::support::demo_data();
+    let code_of = |file: &str, key: &str, name_part: &str| -> String {
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(demo.join(file)).expect("file"))
+                .expect("GeoJSON");
+        let f = doc["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| {
+                f["properties"]["nom"]
+                    .as_str()
+                    .is_some_and(|n| n.contains(name_part))
+            })
+            .unwrap_or_else(|| panic!("{name_part} in {file}"));
+        f["properties"][key].as_str().expect("code").to_owned()
+    };
+    let lens_epci = code_of("epci_62_25_cog2025.geojson", "siren_epci", "Lens - Liévin");
+    let pas_de_calais = code_of("departements_62_25_cog2025.geojson", "dep", "Pas-de-Calais");
+    for (q, layer, code, kind) in [
+        ("CA de Lens", "epci", lens_epci.as_str(), "epci"),
+        (
+            "communauté d'agglomération de lens",
+            "epci",
+            &lens_epci,
+            "epci",
+        ),
+        (lens_epci.as_str(), "epci", &lens_epci, "epci"),
+        (
+            "Pas-de-Calais",
+            "departements",
+            &pas_de_calais,
+            "departement",
+        ),
+        (
+            "pas de calais",
+            "departements",
+            &pas_de_calais,
+            "departement",
+        ),
+        (
+            pas_de_calais.as_str(),
+            "departements",
+            &pas_de_calais,
+            "departement",
+        ),
+    ] {
+        let uri = format!(
+            "/api/search?q={}",
+            form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        );
+        let (status, body) = get_json(&app, &uri).await;
+        assert_eq!(status, 200, "{q}");
+        let first = &body["results"][0];
+        assert_eq!(
+            (&first["layer"], &first["code"]),
+            (&json!(layer), &json!(code)),
+            "{q}: {body}"
+        );
+        let (status, sheet) = get_json(&app, &format!("/api/territories/{code}")).await;
+        assert_eq!(status, 200, "{code}");
+        assert_eq!(sheet["territory"]["kind"], kind, "{code}");
+    }
     let (_, body) = get_json(&app, "/api/search?q=zzzz").await;
     assert_eq!(body["results"], serde_json::json!([]));
     for (uri, words) in [
