@@ -1,9 +1,11 @@
 // Bourg's map: our style and tiles, a layer panel by theme with legends and sources, popups,
-// commune search, a territory sheet, perimeters uploaded or drawn, shareable views in the URL hash,
-// and a PNG export.
+// search of communes, EPCIs and départements, territory sheets, perimeters uploaded or drawn, the
+// site finder with its site sheets, shareable views in the URL hash (camera, layers, sheet,
+// basemap, site filters), and a PNG export. Phone first: the actions fold into a menu, the panels
+// are bottom drawers below 760 px, one at a time; Escape closes the topmost.
 import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
 import { buildPanel, syncPanel } from './panel.js';
-import { applyLayersFromHash, writeLayersToHash } from './hash.js';
+import { applyLayersFromHash, writeLayersToHash, getHashParam, setHashParam } from './hash.js';
 import { setupSearch } from './search.js';
 import { describe } from './popup.js';
 import { openSheet, renderReport } from './sheet.js';
@@ -23,11 +25,13 @@ const BASEMAPS = {
 const { layers } = await (await fetch('layers')).json();
 const layersById = new Map(layers.map((l) => [l.id, l]));
 
+const small = window.matchMedia('(max-width: 759px)');
 const map = new maplibregl.Map({
   container: 'map',
   style: 'style.json',
   hash: 'map',
-  attributionControl: { compact: false },
+  // The sources line: in full on wide screens, folded behind its button on phones.
+  attributionControl: { compact: small.matches },
   maxPitch: 0,
   dragRotate: false,
 });
@@ -36,6 +40,12 @@ map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
 window.bourg = { map, layers, loaded: new Promise((resolve) => map.once('load', resolve)) };
 
 await window.bourg.loaded;
+if (small.matches) {
+  // MapLibre opens a compact sources line at first: on a phone it starts folded (its ⓘ opens it).
+  const attrib = document.querySelector('.maplibregl-ctrl-attrib');
+  attrib?.classList.remove('maplibregl-compact-show');
+  attrib?.removeAttribute('open');
+}
 applyLayersFromHash(map, layers);
 const panel = document.getElementById('layers-panel');
 buildPanel(panel, map, layers, () => writeLayersToHash(map, layers));
@@ -48,7 +58,14 @@ window.addEventListener('hashchange', () => {
 const popup = new maplibregl.Popup({ maxWidth: '20rem' });
 map.on('click', (e) => {
   if (draw.isDrawing()) return; // clicks place the vertices of a perimeter
-  const hit = map.queryRenderedFeatures(e.point).find((f) => f.layer.metadata?.['bourg:layer']);
+  const features = map.queryRenderedFeatures(e.point);
+  // A ranked site opens its sheet: why it ranks, not the popup of the layer below.
+  const site = features.find((f) => f.layer.id === 'sites-ranked');
+  if (site && !document.getElementById('sites').hidden) {
+    const { layer, id } = site.properties;
+    if (layer !== undefined && id !== undefined) { sitesPanel.openSite(layer, id); return; }
+  }
+  const hit = features.find((f) => f.layer.metadata?.['bourg:layer']);
   if (!hit) return;
   const layer = layersById.get(hit.layer.metadata['bourg:layer']);
   const d = describe(hit, layer);
@@ -69,10 +86,29 @@ for (const l of map.getStyle().layers.filter((s) => s.metadata?.['bourg:layer'])
   map.on('mouseleave', l.id, () => { map.getCanvas().style.cursor = ''; });
 }
 
+// Drawers: on a phone one at a time (the layers, a sheet, the sites), each closed by its ×, by
+// Escape or by opening another.
+const panelAside = document.getElementById('panel');
+const panelButton = document.getElementById('panel-toggle');
+const setPanel = (open) => {
+  panelAside.hidden = !open;
+  panelButton.setAttribute('aria-expanded', String(open));
+};
+if (small.matches) setPanel(false);
+const making = (drawer) => {
+  if (small.matches && drawer !== panelAside) setPanel(false);
+};
+
 // Territory sheet.
 const sheet = document.getElementById('sheet');
-const showSheet = (code, name) => openSheet(sheet, document.getElementById('sheet-content'), code, name);
-document.getElementById('sheet-close').addEventListener('click', () => { draw.cancel(); sheet.hidden = true; });
+const showSheet = (code, name) => {
+  document.getElementById('sites').hidden = true;
+  making(sheet);
+  setHashParam('fiche', code);
+  return openSheet(sheet, document.getElementById('sheet-content'), code, name);
+};
+const closeSheet = () => { draw.cancel(); sheet.hidden = true; setHashParam('fiche', null); };
+document.getElementById('sheet-close').addEventListener('click', closeSheet);
 
 // Perimeters, uploaded or drawn: their indicators from api/territories/stats, in the sheet; only
 // the latest request is shown when several overlap.
@@ -121,26 +157,42 @@ const draw = setupDraw(map, {
 
 document.getElementById('analyse-toggle').addEventListener('click', () => {
   document.getElementById('sites').hidden = true;
+  making(sheet);
+  setHashParam('fiche', null);
   sheet.hidden = false;
   document.getElementById('sheet-content').innerHTML = '<h2>Analyser un périmètre</h2><p>Dessinez un périmètre sur la carte ou envoyez-en un fichier (ORT, quartier, secteur d’étude) pour en calculer les indicateurs.</p>';
   (draw.isDrawing() ? document.getElementById('draw-finish') : document.getElementById('draw-start')).focus();
 });
 
 // Recycling sites.
-const sitesPanel = setupSites(map, document.getElementById('sites'));
+const sitesAside = document.getElementById('sites');
+const sitesPanel = setupSites(map, sitesAside, { layers, onChange: (q) => { if (!sitesAside.hidden) setHashParam('sites', q || '1'); } });
 const sitesButton = document.getElementById('sites-toggle');
-sitesButton.addEventListener('click', () => {
-  const open = document.getElementById('sites').hidden;
-  if (open) { draw.cancel(); sheet.hidden = true; sitesPanel.show(); if (map.getLayer('sites-circle')) map.setLayoutProperty('sites-circle', 'visibility', 'visible'); } else sitesPanel.hide();
-  sitesButton.setAttribute('aria-expanded', String(open));
-});
-document.getElementById('sites-close').addEventListener('click', () => { sitesPanel.hide(); sitesButton.setAttribute('aria-expanded', 'false'); });
+const openSites = () => {
+  draw.cancel();
+  sheet.hidden = true;
+  setHashParam('fiche', null);
+  making(sitesAside);
+  sitesPanel.show();
+  sitesButton.setAttribute('aria-expanded', 'true');
+};
+const closeSites = () => {
+  sitesPanel.hide();
+  sitesButton.setAttribute('aria-expanded', 'false');
+  setHashParam('sites', null);
+};
+sitesButton.addEventListener('click', () => (sitesAside.hidden ? openSites() : closeSites()));
+document.getElementById('sites-close').addEventListener('click', closeSites);
 
 // Search.
+// A commune, an EPCI or a département: the map fits it (the residences show their fragility
+// colours at every zoom) and its sheet opens.
 setupSearch(document.getElementById('search'), document.getElementById('search-results'), (r) => {
-  map.fitBounds([[r.bbox[0], r.bbox[1]], [r.bbox[2], r.bbox[3]]], { padding: 60, maxZoom: 13, duration: 800 });
+  // On a phone the sheet covers the bottom of the map: the territory fits above it.
+  const padding = small.matches ? { top: 20, left: 20, right: 20, bottom: Math.round(window.innerHeight * 0.6) } : 60;
+  map.fitBounds([[r.bbox[0], r.bbox[1]], [r.bbox[2], r.bbox[3]]], { padding, maxZoom: 14, duration: 800 });
   showSheet(r.code, r.name);
-});
+}, { layers });
 
 // Basemap.
 document.getElementById('basemap').addEventListener('change', (e) => {
@@ -155,11 +207,75 @@ document.getElementById('basemap').addEventListener('change', (e) => {
 
 // Export and panel toggle.
 document.getElementById('export').addEventListener('click', () => exportPng(map, layers));
-document.getElementById('panel-toggle').addEventListener('click', (e) => {
-  const aside = document.getElementById('panel');
-  aside.hidden = !aside.hidden;
-  e.target.setAttribute('aria-expanded', String(!aside.hidden));
+panelButton.addEventListener('click', () => {
+  const open = panelAside.hidden;
+  if (open && small.matches) { sheet.hidden = true; if (!sitesAside.hidden) closeSites(); }
+  setPanel(open);
+  if (open) document.getElementById('panel-close').focus();
 });
+document.getElementById('panel-close').addEventListener('click', () => { setPanel(false); panelButton.focus(); });
+
+// The menu of actions (phones and narrow windows): closes once an action is chosen.
+const menuButton = document.getElementById('menu-toggle');
+const actions = document.getElementById('actions');
+const setMenu = (open) => {
+  actions.classList.toggle('open', open);
+  menuButton.setAttribute('aria-expanded', String(open));
+};
+menuButton.addEventListener('click', () => setMenu(!actions.classList.contains('open')));
+actions.addEventListener('click', (e) => { if (e.target.closest('button')) setMenu(false); });
+
+// A short message under the bar (a copied link).
+const status = document.getElementById('status');
+let statusTimer;
+function say(text) {
+  status.textContent = text;
+  status.hidden = false;
+  clearTimeout(statusTimer);
+  statusTimer = setTimeout(() => { status.hidden = true; }, 4000);
+}
+
+// "Copier le lien": the URL already holds the view; it is copied as is.
+document.getElementById('share').addEventListener('click', async () => {
+  const url = window.location.href;
+  try {
+    await navigator.clipboard.writeText(url);
+    say('Lien copié : il rouvre cette vue, ses couches, la fiche et les filtres.');
+  } catch {
+    window.prompt('Copiez ce lien :', url);
+  }
+});
+
+// The basemap goes in the link too.
+const basemapSelect = document.getElementById('basemap');
+basemapSelect.addEventListener('change', () => setHashParam('fond', basemapSelect.value === 'none' ? null : basemapSelect.value));
+
+// Escape closes the topmost thing open: the search list and popups handle their own; then the
+// menu, a site's sheet, the sheet, the sites, the layers on a phone.
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || e.defaultPrevented || draw.isDrawing()) return;
+  if (popup.isOpen()) { popup.remove(); return; }
+  if (actions.classList.contains('open')) { setMenu(false); menuButton.focus(); return; }
+  if (!sitesAside.hidden && sitesPanel.closeSite()) return;
+  if (!sheet.hidden) { closeSheet(); return; }
+  if (!sitesAside.hidden) { closeSites(); sitesButton.focus(); return; }
+  if (!panelAside.hidden && small.matches) { setPanel(false); panelButton.focus(); }
+});
+
+// A shared link: its basemap, sheet and site filters.
+const fond = getHashParam('fond');
+if (fond && [...basemapSelect.options].some((o) => o.value === fond)) {
+  basemapSelect.value = fond;
+  basemapSelect.dispatchEvent(new Event('change'));
+}
+const fiche = getHashParam('fiche');
+const sharedSites = getHashParam('sites');
+if (sharedSites !== null) {
+  await sitesPanel.restore(sharedSites === '1' ? '' : sharedSites);
+  openSites();
+} else if (fiche) {
+  showSheet(fiche, fiche);
+}
 window.bourg.showSheet = showSheet;
 window.bourg.draw = draw;
 window.bourg.renderPng = () => renderPng(map, layers);

@@ -1,10 +1,29 @@
-// Shareable views: MapLibre keeps the camera in `#map=zoom/lat/lon`; the visible layers go in
-// `layers=a,b,c` beside it.
+// Shareable views: MapLibre keeps the camera in `#map=zoom/lat/lon`; beside it the page keeps the
+// visible layers (`layers=a,b,c`), the open sheet (`fiche=62498`), the basemap (`fond=osm`) and
+// the site finder's filters and weights (`sites=territory%3D…`), so a copied link restores them.
 import { setVisible, visibleLayers } from './panel.js';
 
+function params() {
+  return new URLSearchParams(window.location.hash.slice(1));
+}
+
+/** A value kept in the URL's hash (`null` when absent). */
+export function getHashParam(key) {
+  return params().get(key);
+}
+
+/** Sets (or, with `null`, removes) a value of the hash without a new history entry. */
+export function setHashParam(key, value) {
+  const p = params();
+  if (value === null || value === undefined || value === '') p.delete(key);
+  else p.set(key, value);
+  // MapLibre reads `map=z/lat/lon` with its slashes as typed: keep them unescaped.
+  const hash = `#${p.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
+  window.history.replaceState(window.history.state, '', hash);
+}
+
 export function readLayersFromHash() {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  const value = params.get('layers');
+  const value = getHashParam('layers');
   return value === null ? null : value.split(',').filter(Boolean);
 }
 
@@ -16,8 +35,5 @@ export function applyLayersFromHash(map, layers) {
 }
 
 export function writeLayersToHash(map, layers) {
-  const params = new URLSearchParams(window.location.hash.slice(1));
-  params.set('layers', visibleLayers(map, layers).join(','));
-  const hash = `#${decodeURIComponent(params.toString())}`;
-  window.history.replaceState(window.history.state, '', hash);
+  setHashParam('layers', visibleLayers(map, layers).join(','));
 }

@@ -1,7 +1,11 @@
-// Commune search: a combobox over /api/search, accent- and case-insensitive on the server.
+// Place search: a combobox over /api/search (communes, EPCIs, départements), accent- and
+// case-insensitive on the server; each result says what it is.
 import { escape } from './format.js';
 
-export function setupSearch(input, list, onPick) {
+const KIND = { communes: 'commune', epci: 'intercommunalité', departements: 'département' };
+
+export function setupSearch(input, list, onPick, { layers = [] } = {}) {
+  const kindOf = (r) => KIND[r.layer] ?? layers.find((l) => l.id === r.layer)?.title ?? '';
   let results = [];
   let active = -1;
   let timer;
@@ -17,7 +21,7 @@ export function setupSearch(input, list, onPick) {
         li.id = `search-option-${i}`;
         li.setAttribute('role', 'option');
         li.setAttribute('aria-selected', String(i === active));
-        li.innerHTML = `${escape(r.name)}<small>${escape(r.code)}</small>`;
+        li.innerHTML = `${escape(r.name)}<small>${escape([kindOf(r), r.code].filter(Boolean).join(' · '))}</small>`;
         li.addEventListener('mousedown', (e) => {
           e.preventDefault();
           pick(i);
@@ -70,7 +74,8 @@ export function setupSearch(input, list, onPick) {
       clearTimeout(timer);
       if (!results.length || list.hidden) await query();
       pick(Math.max(active, 0));
-    } else if (e.key === 'Escape') {
+    } else if (e.key === 'Escape' && !list.hidden) {
+      e.preventDefault();
       close();
     }
   });
