@@ -10,6 +10,7 @@ import { openSheet, renderReport } from './sheet.js';
 import { setupSites } from './sites.js';
 import { setupDraw } from './draw.js';
 import { exportPng, renderPng } from './export.js';
+import { setupPrint } from './print.js';
 
 const BASEMAPS = {
   osm: { tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'], tileSize: 256, attribution: '© les contributeurs d’OpenStreetMap' },
@@ -160,6 +161,7 @@ document.getElementById('panel-toggle').addEventListener('click', (e) => {
   aside.hidden = !aside.hidden;
   e.target.setAttribute('aria-expanded', String(!aside.hidden));
 });
+setupPrint(map, layers);
 window.bourg.showSheet = showSheet;
 window.bourg.draw = draw;
 window.bourg.renderPng = () => renderPng(map, layers);

@@ -2,6 +2,7 @@
 // (producer, date, a mark when synthetic) and bars against its département and France (the national
 // reference; none for the synthetic social stock).
 import { escape, num } from './format.js';
+import { printButton } from './print.js';
 
 function display(ind, value) {
   if (value === null || value === undefined) return 'non disponible';
@@ -43,6 +44,7 @@ export function renderReport(content, report) {
   const dep = report.departement ? `comparé au département ${escape(report.departement.name)}` : '';
   const france = report.france ? `${dep ? ' et' : 'comparé'} à la France (${num(report.france.communes)} communes ; rien pour le parc social, synthétique)` : '';
   content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${num(t.communes)} commune(s) ${dep}${france}</p><table class="indicators">${rows.join('')}</table>`;
+  content.querySelector('h2').after(printButton(report, content));
 }
 
 /** Opens the sheet of a territory code (commune INSEE code, EPCI SIREN, perimeter id). */
