@@ -77,6 +77,7 @@ async function checkPrinted(page, report) {
       chrome: ['header.bar', '#panel', '#map', '#sheet', '.maplibregl-ctrl'].filter((s) => visible(document.querySelector(s))),
       buttons: [...document.querySelectorAll('button')].filter(visible).length,
       title: sheet.querySelector('.print-title')?.textContent,
+      caption: sheet.querySelector('.print-map figcaption')?.textContent,
       date: sheet.querySelector('.print-date')?.textContent,
       brand: sheet.querySelector('.print-brand')?.textContent,
       link: sheet.querySelector('.print-link a')?.href,
@@ -197,6 +198,14 @@ async function printPdf(page, name) {
   return pages;
 }
 
+/** The printed view holds an extent [west, south, east, north] and the extent fills a good part of it. */
+function assertFitted(view, extent, what) {
+  const [w, s, e, n] = view;
+  const eps = 1e-4;
+  assert.ok(w <= extent[0] + eps && s <= extent[1] + eps && e >= extent[2] - eps && n >= extent[3] - eps, `view ${view} holds ${what} ${extent}`);
+  assert.ok((extent[2] - extent[0]) / (e - w) > 0.3 || (extent[3] - extent[1]) / (n - s) > 0.3, `${what} fills the view ${view}`);
+}
+
 async function screenshot(page, name) {
   await page.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 px per inch
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
@@ -210,18 +219,17 @@ test('Lens: an A4 portrait page from its sheet', { timeout: 300_000 }, async () 
   const p = await checkPrinted(page, report);
   assert.equal(p.title, 'Lens — commune (62498)');
 
+  assert.match(p.caption, /Carte rendue à 300 dpi\./);
+
   // Fitted to Lens: its extent (from the search API) is inside the printed view, and fills it.
   const lens = (await (await fetch(`${base}/api/search?q=62498`)).json()).results.find((r) => r.code === '62498');
-  const [w, s, e, n] = p.img.bbox;
-  assert.ok(w <= lens.bbox[0] && s <= lens.bbox[1] && e >= lens.bbox[2] && n >= lens.bbox[3], `view ${p.img.bbox} holds Lens ${lens.bbox}`);
-  assert.ok((lens.bbox[2] - lens.bbox[0]) / (e - w) > 0.3 || (lens.bbox[3] - lens.bbox[1]) / (n - s) > 0.3, 'Lens fills the view');
+  assertFitted(p.img.bbox, lens.bbox, 'Lens');
 
-  await printPdf(page, 'print-lens');
   await screenshot(page, 'print-lens');
+  await printPdf(page, 'print-lens');
 
-  // After printing, the page is gone and the UI prints as before.
-  await page.evaluate(() => window.dispatchEvent(new Event('afterprint')));
-  assert.equal(await page.$('#print-sheet'), null);
+  // Printing (Chromium fires afterprint) removes the page: the UI prints as before.
+  await page.waitForFunction(() => document.getElementById('print-sheet') === null);
   assert.equal(await page.evaluate(() => document.body.classList.contains('bourg-printing')), false);
   assert.deepEqual(errors, [], 'no console errors');
 });
@@ -236,12 +244,34 @@ test('CA de Lens-Liévin: an EPCI on one or two pages', { timeout: 300_000 }, as
   assert.equal(p.title, `${report.territory.name} — intercommunalité (246200364)`);
 
   // Every commune of the EPCI (the communes layer, not the EPCI layer the page outlines) is in view.
-  const communes = await extent(`${base}/ogc/collections/communes/items?epci=246200364&limit=1000`);
-  const [w, s, e, n] = p.img.bbox;
-  const eps = 1e-4;
-  assert.ok(w <= communes[0] + eps && s <= communes[1] + eps && e >= communes[2] - eps && n >= communes[3] - eps, `view ${p.img.bbox} holds ${communes}`);
+  assertFitted(p.img.bbox, await extent(`${base}/ogc/collections/communes/items?epci=246200364&limit=1000`), 'the EPCI\'s communes');
 
-  await printPdf(page, 'print-epci');
   await screenshot(page, 'print-epci');
+  await printPdf(page, 'print-epci');
+  assert.deepEqual(errors, [], 'no console errors');
+});
+
+test('an ACV perimeter, on a browser whose WebGL textures stop at 2048 px', { timeout: 300_000 }, async () => {
+  const { page, errors } = await open(`${base}/#map=8/50.4/2.6`);
+  await stubPrint(page);
+  // A smaller GPU: the print map is capped to it, and the page says so.
+  await page.evaluate(() => {
+    for (const C of [WebGLRenderingContext, WebGL2RenderingContext]) {
+      const get = C.prototype.getParameter;
+      C.prototype.getParameter = function getParameter(p) { return p === this.MAX_TEXTURE_SIZE ? 2048 : get.call(this, p); };
+    }
+  });
+  await openSheetAndPrint(page, 'acv-113', 'Lens-Liévin', { keyboard: false });
+  const report = await (await fetch(`${base}/api/territories/acv-113`)).json();
+  assert.equal(report.territory.kind, 'perimetre');
+  const p = await checkPrinted(page, report);
+  assert.equal(p.title, `${report.territory.name} — périmètre`, 'the code, already in the name, is not repeated');
+  assert.ok(p.img.naturalWidth <= 2048, `map image ${p.img.naturalWidth} px for 2048 px textures`);
+  assert.match(p.caption, /Carte rendue à 2\d\d dpi \(limitée par le navigateur : 2048 px au plus par côté\)\./);
+
+  // The perimeter's communes (Lens and Liévin, from the communes layer) are in view.
+  const filter = encodeURIComponent("code IN ('62498','62510')");
+  assertFitted(p.img.bbox, await extent(`${base}/ogc/collections/communes/items?filter=${filter}&limit=10`), 'Lens and Liévin');
+  await printPdf(page, 'print-acv');
   assert.deepEqual(errors, [], 'no console errors');
 });

@@ -67,18 +67,19 @@ export function printButton(report, content) {
 /** Title line: "Lens — commune (62498)". */
 export function titleOf(territory) {
   const kind = KINDS[territory.kind] ?? territory.kind;
-  return `${territory.name} — ${kind}${territory.code ? ` (${territory.code})` : ''}`;
+  const code = territory.code && !territory.name.includes(territory.code) ? ` (${territory.code})` : '';
+  return `${territory.name} — ${kind}${code}`;
 }
 
-/** The OGC items queries that find a territory's outline, most specific first. */
+/** The OGC items queries that find a territory's outline (polygon layers only), most specific first. */
 function outlineQueries(territory) {
-  const has = (id, prop) => state.layers.some((l) => l.id === id && l.properties.some((p) => p.name === prop));
-  const q = (layer, key) => (has(layer, key) ? [{ layer, key }] : []);
+  const areas = state.layers.filter((l) => ['Polygon', 'Geometry'].includes(l.geometry_type));
+  const q = (layer, key) => (areas.some((l) => l.id === layer && l.properties.some((p) => p.name === key)) ? [{ layer, key }] : []);
   switch (territory.kind) {
     case 'commune': return q('communes', 'code');
     case 'epci': return [...q('epci', 'siren_epci'), ...q('communes', 'epci')];
     case 'departement': return [...q('departements', 'dep'), ...q('communes', 'dep')];
-    case 'perimetre': return state.layers.flatMap((l) => l.properties
+    case 'perimetre': return areas.flatMap((l) => l.properties
       .filter((p) => /^id_(acv|pvd)$/.test(p.name)).map((p) => ({ layer: l.id, key: p.name })));
     default: return [];
   }
