@@ -53,7 +53,7 @@ export function printButton(report, content) {
       window.print();
     } catch (e) {
       console.warn('print failed', e);
-      button.textContent = 'Impression impossible';
+      button.textContent = 'Impression impossible — réessayer';
       button.removeAttribute('aria-busy');
       return;
     }
@@ -157,7 +157,7 @@ async function renderMap(bounds, outline) {
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });
   try {
-    await new Promise((resolve) => printMap.once('idle', resolve));
+    await idleWithin(printMap, 120_000);
     const c = printMap.getCenter();
     const b = printMap.getBounds();
     return {
@@ -179,6 +179,14 @@ async function renderMap(bounds, outline) {
   }
 }
 
+/** Resolves when the map is idle; rejects after `ms` (a tile that never answers). */
+function idleWithin(map, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the print map was not idle after ${ms} ms`)), ms);
+    map.once('idle', () => { clearTimeout(timer); resolve(); });
+  });
+}
+
 /** A round length (1, 2 or 5 × 10ⁿ metres) no longer than `maxMetres`, with its label. */
 export function roundLength(maxMetres) {
   const pow = 10 ** Math.floor(Math.log10(maxMetres));
@@ -188,7 +196,7 @@ export function roundLength(maxMetres) {
 
 function scaleBarHtml(view) {
   const { metres, label } = roundLength(view.metresPerPixel * view.width * SCALE_MAX_SHARE);
-  const share = (100 * metres) / (view.metresPerPixel * view.width);
+  const share = (100 * metres) / (view.metresPerPixel * view.width); // of the map's width
   return `<div class="print-scale" data-metres="${metres}"><span class="print-scale-bar" style="width:${share.toFixed(3)}%"></span><span class="print-scale-label">${label}</span></div>`;
 }
 
