@@ -12,6 +12,7 @@ import { openSheet, renderReport } from './sheet.js';
 import { setupSites } from './sites.js';
 import { setupDraw } from './draw.js';
 import { exportPng, renderPng } from './export.js';
+import { setupPrint } from './print.js';
 
 const BASEMAPS = {
   osm: { tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'], tileSize: 256, attribution: '© les contributeurs d’OpenStreetMap' },
@@ -276,6 +277,7 @@ if (sharedSites !== null) {
 } else if (fiche) {
   showSheet(fiche, fiche);
 }
+setupPrint(map, layers);
 window.bourg.showSheet = showSheet;
 window.bourg.draw = draw;
 window.bourg.renderPng = () => renderPng(map, layers);

@@ -2,6 +2,7 @@
 // (producer, date, a mark when synthetic) and bars against its département and France (the national
 // reference; none for the synthetic social stock).
 import { escape, num } from './format.js';
+import { printButton } from './print.js';
 
 function display(ind, value) {
   if (value === null || value === undefined) return 'non disponible';
@@ -66,6 +67,7 @@ export function renderReport(content, report) {
     ? '<p class="method">Ce périmètre coupe des communes\u00a0: les chiffres publiés par commune y sont estimés au prorata de la surface (≈) ou non calculables ; les chiffres par résidence, bâtiment ou friche sont exacts.</p>'
     : '';
   content.innerHTML = `<h2>${escape(t.name)}</h2><p>${t.code ? `Code ${escape(t.code)} — ` : ''}${communes}${compared ? `, comparé ${compared}` : ''}.</p>${estimated}<table class="indicators">${rows.join('')}</table>`;
+  content.querySelector('h2').after(printButton(report, content));
 }
 
 /** Opens the sheet of a territory code (commune INSEE code, EPCI SIREN, perimeter id). */
