@@ -42,7 +42,8 @@ function restRows(w, shown) {
 /** The rest of the properties folded under "Toutes les données". */
 function details(w, shown) {
   const rest = restRows(w, shown);
-  return rest.length ? `<details><summary>Toutes les données</summary>${rows(rest)}</details>` : '';
+  // Scrolled within the popup, which stays on screen.
+  return rest.length ? `<details><summary>Toutes les données</summary><div style="max-height:14rem;overflow-y:auto">${rows(rest)}</div></details>` : '';
 }
 
 function residence(p, w) {
@@ -136,8 +137,10 @@ function territory(name, code, w, title, skip) {
   };
 }
 
-function generic(w, title) {
-  return { title: escape(title), body: rows(restRows(w, [])) };
+/** Any other feature: named after its place when it has one ("Lens — Conventions ORT"). */
+function generic(p, w, title) {
+  const name = ['nom', 'lib_com', 'commune', 'LIBCOM'].map((k) => p[k]).find((v) => typeof v === 'string' && v);
+  return { title: name ? `${escape(name)} — ${escape(title)}` : escape(title), body: rows(restRows(w, [])) };
 }
 
 /** The popup content for a rendered feature; `territory` is set when a sheet can open. */
@@ -146,6 +149,12 @@ export function describe(feature, layer) {
   const w = wordsOf(layer, p);
   const title = layer?.title ?? feature.sourceLayer;
   const polygon = feature.geometry.type.endsWith('Polygon');
+  // A name drawn on the map is a label point carrying the name alone: say what it names rather
+  // than list every other property as missing.
+  if (feature.layer?.type === 'symbol') {
+    const name = Object.values(p).find((v) => typeof v === 'string') ?? title;
+    return { title: escape(name), body: `<p>${escape(title)} — cliquez hors du nom pour en voir les données.</p>`, territory: null };
+  }
   if (p.aggregated) return { ...cluster(p, w, title), territory: null };
   if (p.logements !== undefined && p.DEPCOM !== undefined) return { ...residence(p, w), territory: null };
   if (p.NB_LOGVAC !== undefined && p.DEPCOM !== undefined) return { ...vacancy(p, w), territory: null };
@@ -162,5 +171,5 @@ export function describe(feature, layer) {
   if (p.dep !== undefined && p.nom !== undefined && polygon) {
     return { ...territory(p.nom, p.dep, w, title, ['nom']), territory: { code: p.dep, name: p.nom } };
   }
-  return { ...generic(w, title), territory: null };
+  return { ...generic(p, w, title), territory: null };
 }
