@@ -42,6 +42,10 @@ struct LayerView<'a> {
     /// Map look and legend (`[style]`), with the theme's label.
     style: &'a crate::config::StyleConfig,
     theme_title: &'static str,
+    /// `labels` (property → label), `formats` (property → `year`, `date`, `percent`, …), `values`
+    /// (property → code → text) and `noun` (`{one, many}` or null).
+    #[serde(flatten)]
+    words: &'a crate::config::Words,
     /// Below this zoom, points are drawn as counted cells.
     aggregate_below: Option<u8>,
     load: &'a LoadReport,
@@ -66,6 +70,7 @@ impl<'a> LayerView<'a> {
             },
             synthetic: c.synthetic,
             style: &c.style,
+            words: &c.words,
             aggregate_below: c.tiles.aggregate.as_ref().map(|a| a.below_zoom),
             theme_title: crate::config::THEMES
                 .iter()

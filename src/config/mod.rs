@@ -36,6 +36,9 @@
 //! # cell_size = 128                # aggregation cell side, tile units (a power of two ≤ 4096)
 //! # sums = ["logements"]           # numeric properties summed in each cell
 //!
+//! [labels]                         # optional: human labels, formats, code texts (see `labels`)
+//! pmun22 = "Population municipale 2022"
+//!
 //! [[join]]                         # optional: attributes from a table joined on a key
 //! path = "data/lovac.csv"
 //! key = "insee_com"                # column of the table
@@ -45,6 +48,7 @@
 //! ```
 
 mod derived;
+mod labels;
 mod style;
 mod tiles;
 
@@ -52,6 +56,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use derived::{CountBy, CountIf, GroupConfig, TotalsConfig};
+pub use labels::{Format, Noun, Words, CELL_COUNT};
 pub use style::{Categories, Choropleth, StyleConfig, THEMES};
 pub use tiles::{AggregateConfig, TileConfig, EXTENT};
 
@@ -281,6 +286,8 @@ pub struct LayerConfig {
     pub totals: Option<TotalsConfig>,
     /// Map look and legend.
     pub style: StyleConfig,
+    /// Labels, formats and value texts of the properties, and the features' noun.
+    pub words: Words,
     /// Properties searched by `/api/search`.
     pub search: Option<SearchConfig>,
     /// What the layer brings to territory indicators.
@@ -410,6 +417,14 @@ struct RawLayer {
     search: Option<SearchConfig>,
     #[serde(default)]
     analysis: Option<RawAnalysis>,
+    #[serde(default)]
+    noun: Option<[String; 2]>,
+    #[serde(default)]
+    labels: IndexMap<String, String>,
+    #[serde(default)]
+    formats: IndexMap<String, Format>,
+    #[serde(default)]
+    values: IndexMap<String, IndexMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -548,6 +563,12 @@ impl Validator<'_> {
             return Err(self.invalid("attribution.date", "must not be empty"));
         }
         let source = self.source(raw.source)?;
+        let words = labels::RawWords {
+            noun: raw.noun,
+            labels: raw.labels,
+            formats: raw.formats,
+            values: raw.values,
+        };
         for name in raw.properties.keys() {
             self.property_name("properties", name)?;
         }
@@ -611,6 +632,7 @@ impl Validator<'_> {
             group: None,
             totals: None,
             style: StyleConfig::default(),
+            words: Words::default(),
             search: None,
             role: raw.analysis.as_ref().map(|a| a.role),
             national: raw.analysis.as_ref().is_some_and(|a| a.national),
@@ -664,6 +686,7 @@ impl Validator<'_> {
             };
             config.style = style::style(raw_style, |k, m| self.invalid(k, m), typed)?;
         }
+        config.words = self.words(words, &config)?;
         Ok(config)
     }
 

@@ -229,3 +229,129 @@ fn join_property_clash_is_an_error() {
         .to_string()
         .contains("already a property"));
 }
+
+/// A grouped point layer with cells and a role, to label.
+fn words_layer(words: &str) -> Result<LayerConfig, ConfigError> {
+    let csv = MINIMAL.replace(
+        "a.geojson\"",
+        "a.csv\"\nx = \"X\"\ny = \"Y\"\ncrs = \"EPSG:2154\"",
+    );
+    parse_str(&format!(
+        "noun = [\"résidence\", \"résidences\"]\n{csv}\n[properties]\nDEPCOM = \"string\"\nCONSTRUCT = \"int\"\nacv = \"bool\"\n\
+         [group]\nby = [\"X\"]\ncount = \"logements\"\n[group.count_by]\nDPE = {{ prefix = \"dpe_\", values = [\"A\"] }}\n\
+         [tiles]\naggregate_below = 12\nsums = [\"logements\"]\nstats = [\"fragilite\"]\n\
+         [analysis]\nrole = \"residences\"\n{words}"
+    ))
+}
+
+#[test]
+fn labels_formats_and_values_are_read() {
+    let c = words_layer(
+        "[labels]\nDEPCOM = \"Commune\"\ndpe_A = \"DPE A\"\nfrag_age = \"Fragilité – âge\"\ncount = \"Résidences regroupées\"\nfragilite_mean = \"Fragilité moyenne\"\nfragilite_max = \"Fragilité maximale\"\n\
+         [formats]\nCONSTRUCT = \"year\"\nfragilite_max = \"score\"\nDEPCOM = \"code\"\n\
+         [values.DEPCOM]\n\"62498\" = \"Lens\"\n",
+    )
+    .unwrap();
+    let w = &c.words;
+    assert_eq!(w.labels["DEPCOM"], "Commune");
+    assert_eq!(w.labels.len(), 6);
+    assert_eq!(w.formats["CONSTRUCT"], Format::Year);
+    assert_eq!(w.formats["fragilite_max"], Format::Score);
+    assert_eq!(w.values["DEPCOM"]["62498"], "Lens");
+    let noun = w.noun.as_ref().unwrap();
+    assert_eq!(
+        (noun.one.as_str(), noun.many.as_str()),
+        ("résidence", "résidences")
+    );
+    // Every name a feature or a cell carries is listed once: kept, grouped, added by the role,
+    // and the cells' count, mean and maximum.
+    let names: Vec<String> = c.property_names().into_iter().map(|(n, _)| n).collect();
+    for n in [
+        "DEPCOM",
+        "logements",
+        "dpe_A",
+        "fragilite",
+        "frag_qpv",
+        "count",
+        "fragilite_max",
+    ] {
+        assert_eq!(
+            names.iter().filter(|x| *x == n).count(),
+            1,
+            "{n} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn a_label_of_an_unknown_property_names_file_and_key() {
+    let err = words_layer("[labels]\nNB_LOGVAC = \"Logements vacants\"\n").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "layers/demo.toml: labels.NB_LOGVAC: is not a property of this layer"
+    );
+    // A cell's maximum exists only for its stats, a count only with cells.
+    let err = words_layer("[labels]\nlogements_max = \"x\"\n").unwrap_err();
+    assert!(err.to_string().contains("labels.logements_max"), "{err}");
+    let err = parse_str(&format!("{MINIMAL}\n[labels]\ncount = \"n\"\n")).unwrap_err();
+    assert!(err.to_string().contains("labels.count"), "{err}");
+    let err = words_layer("[formats]\nCONSTRUIT = \"year\"\n").unwrap_err();
+    assert!(err.to_string().contains("formats.CONSTRUIT"), "{err}");
+    let err = words_layer("[values.TYPE]\nC = \"Collectif\"\n").unwrap_err();
+    assert!(err.to_string().contains("values.TYPE"), "{err}");
+}
+
+#[test]
+fn words_are_validated() {
+    let cases = [
+        (
+            "[labels]\nDEPCOM = \" \"\n",
+            "labels.DEPCOM: must not be empty",
+        ),
+        (
+            "[formats]\nDEPCOM = \"year\"\n",
+            "formats.DEPCOM: \"year\" does not apply to a string property",
+        ),
+        (
+            "[formats]\nCONSTRUCT = \"date\"\n",
+            "formats.CONSTRUCT: \"date\" does not apply to a int property",
+        ),
+        (
+            "[values.acv]\ntrue = \"oui\"\n",
+            "values.acv: a bool property reads oui/non already",
+        ),
+        (
+            "[values.fragilite]\n\"1\" = \"un\"\n",
+            "values.fragilite: applies to text or int, not float",
+        ),
+        (
+            "[values]\nDEPCOM = {}\n",
+            "values.DEPCOM: needs at least one value",
+        ),
+        (
+            "[values.DEPCOM]\n\"62498\" = \"\"\n",
+            "values.DEPCOM.62498: must not be empty",
+        ),
+    ];
+    for (words, message) in cases {
+        let err = words_layer(words).unwrap_err().to_string();
+        assert!(err.ends_with(message), "{words}: {err}");
+    }
+    // A format that is not one of the list, an unknown table key, a noun of one word.
+    for bad in [
+        "[formats]\nCONSTRUCT = \"annee\"\n",
+        "[labels.DEPCOM]\ntext = \"Commune\"\n",
+    ] {
+        assert!(
+            matches!(words_layer(bad), Err(ConfigError::Parse { .. })),
+            "{bad}"
+        );
+    }
+    let one_word = MINIMAL.replace("title", "noun = [\"résidence\"]\ntitle");
+    assert!(matches!(
+        parse_str(&one_word),
+        Err(ConfigError::Parse { .. })
+    ));
+    let empty = MINIMAL.replace("title", "noun = [\"résidence\", \"\"]\ntitle");
+    assert!(parse_str(&empty).unwrap_err().to_string().contains("noun:"));
+}

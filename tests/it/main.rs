@@ -9,6 +9,7 @@ mod demo;
 mod domain;
 mod errors;
 mod http;
+mod labels;
 mod limits;
 mod load;
 mod national;

@@ -13,15 +13,7 @@ import { setupSites } from './sites.js';
 import { setupDraw } from './draw.js';
 import { exportPng, renderPng } from './export.js';
 import { setupPrint } from './print.js';
-
-const BASEMAPS = {
-  osm: { tiles: ['https://tile.openstreetmap.org/{z}/{x}/{y}.png'], tileSize: 256, attribution: '© les contributeurs d’OpenStreetMap' },
-  ign: {
-    tiles: ['https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}'],
-    tileSize: 256,
-    attribution: '© IGN — Plan IGN',
-  },
-};
+import { setupBasemap } from './basemap.js';
 
 const { layers } = await (await fetch('layers')).json();
 const layersById = new Map(layers.map((l) => [l.id, l]));
@@ -195,16 +187,8 @@ setupSearch(document.getElementById('search'), document.getElementById('search-r
   showSheet(r.code, r.name);
 }, { layers });
 
-// Basemap.
-document.getElementById('basemap').addEventListener('change', (e) => {
-  if (map.getLayer('basemap')) map.removeLayer('basemap');
-  if (map.getSource('basemap')) map.removeSource('basemap');
-  const choice = BASEMAPS[e.target.value];
-  if (!choice) return;
-  map.addSource('basemap', { type: 'raster', ...choice });
-  const first = map.getStyle().layers.find((l) => l.type !== 'background');
-  map.addLayer({ id: 'basemap', type: 'raster', source: 'basemap' }, first?.id);
-});
+// Basemap (basemap.js).
+setupBasemap(map, document.getElementById('basemap'));
 
 // Export and panel toggle.
 document.getElementById('export').addEventListener('click', () => exportPng(map, layers));

@@ -1,110 +1,175 @@
 // Popups on click: the topmost feature of a Bourg layer, described for what it is — a residence,
-// a commune, a brownfield, a programme perimeter, a cluster of points — or as a plain table.
-import { escape, num, pct, year, yesNo } from './format.js';
+// a vacant building, a commune, an EPCI, a département, a brownfield, a programme perimeter, a
+// cluster of points — or as a plain table. Every property reads through its layer's words (GET
+// /layers: `labels`, `formats`, `values`, `noun`); the raw name shows only when a layer has no
+// label for it. A missing value reads "non disponible", never undefined, null or NaN.
+import { MISSING, escape, formatValue, isPlural, num, pct, plural, typo } from './format.js';
 
 const DPE = ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
+const FRAGILITY = ['fragilite', 'frag_vacance', 'frag_dpe', 'frag_age', 'frag_qpv'];
+
+/** The words of a layer, with what a feature needs to read them. */
+function wordsOf(layer, p) {
+  const labels = layer?.labels ?? {};
+  const formats = layer?.formats ?? {};
+  const values = layer?.values ?? {};
+  return {
+    noun: layer?.noun ?? null,
+    label: (k) => escape(labels[k] ?? k),
+    format: (k) => formats[k],
+    /** Value of property `k` as HTML. */
+    value: (k) => formatValue(p[k], formats[k], values[k]),
+    /** Human text of a code, unescaped. */
+    text: (k) => (p[k] === undefined || p[k] === null ? '' : String(values[k]?.[String(p[k])] ?? p[k])),
+    /** Every property of the layer, in its order, then any other the feature carries. */
+    keys: () => [...new Set([...(layer?.properties ?? []).map((x) => x.name), ...Object.keys(labels).filter((k) => k in p), ...Object.keys(p)])]
+      .filter((k) => k !== 'aggregated'),
+  };
+}
 
 function rows(pairs) {
   return `<table>${pairs
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `<tr><th>${escape(k)}</th><td>${v}</td></tr>`)
+    .map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`)
     .join('')}</table>`;
 }
 
-function residence(p) {
-  const scored = ['fragilite', 'frag_vacance', 'frag_dpe', 'frag_age', 'frag_qpv'].some((k) => p[k] !== undefined);
-  const frag = (v, text) => (v !== undefined ? text() : scored ? 'non disponible' : undefined);
-  const dpe = DPE.map((c) => (p[`dpe_${c}`] ? `${c} ${p[`dpe_${c}`]}` : null)).filter(Boolean).join(' · ');
+/** The rows of every property not in `shown`, each labelled and formatted. */
+function restRows(w, shown) {
+  return w.keys().filter((k) => !shown.includes(k)).map((k) => [w.label(k), w.value(k)]);
+}
+
+/** The rest of the properties folded under "Toutes les données". */
+function details(w, shown) {
+  const rest = restRows(w, shown);
+  // Scrolled within the popup, which stays on screen.
+  return rest.length ? `<details><summary>Toutes les données</summary><div style="max-height:14rem;overflow-y:auto">${rows(rest)}</div></details>` : '';
+}
+
+function residence(p, w) {
+  const scored = FRAGILITY.some((k) => p[k] !== undefined);
+  // Null values are left out of the tiles: of a scored residence, a missing part is
+  // "non disponible" (the score is then the weighted mean of the known parts).
+  const frag = (k, text) => (p[k] !== undefined ? text(p[k]) : scored ? MISSING : undefined);
+  const dpe = DPE.filter((c) => p[`dpe_${c}`]).map((c) => `${c}${'\u00A0'}${num(p[`dpe_${c}`])}`).join(' · ');
+  const address = [w.text('NUMVOIE'), w.text('INDREP'), w.text('TYPVOIE'), w.text('NOMVOIE')].filter(Boolean).join(' ');
+  const shown = ['SYNTH_BAILLEUR', 'BAILLEUR', 'LIBCOM', 'logements', 'vacants', 'vides', 'CONSTRUCT', 'en_qpv', ...FRAGILITY];
+  const part = (weight, suffix = '') => (v) => `${num(v * 100)}${'\u202F'}%${suffix} (poids ${weight}${'\u202F'}%)`;
   return {
-    title: `Résidence${p.NOMVOIE ? ` ${escape(p.NUMVOIE ?? '')} ${escape(p.TYPVOIE ?? '')} ${escape(p.NOMVOIE)}` : ''}`,
+    title: `Résidence${p.NOMVOIE ? ` ${escape(address)}` : ''}`,
     body: rows([
       // The synthetic files name a fictitious landlord; the real RPLS files name none.
-      ['Bailleur (synthétique)', p.SYNTH_BAILLEUR !== undefined ? escape(p.SYNTH_BAILLEUR) : undefined],
-      ['Bailleur', p.BAILLEUR !== undefined ? escape(p.BAILLEUR) : undefined],
-      ['Commune', escape(p.LIBCOM)],
-      ['Logements', num(p.logements)],
+      [w.label('SYNTH_BAILLEUR'), p.SYNTH_BAILLEUR !== undefined ? w.value('SYNTH_BAILLEUR') : undefined],
+      [w.label('BAILLEUR'), p.BAILLEUR !== undefined ? w.value('BAILLEUR') : undefined],
+      [w.label('LIBCOM'), w.value('LIBCOM')],
+      [w.label('logements'), w.value('logements')],
       // Without an occupancy column (the real files) vacancy is unknown, never 0.
-      ['Vacants', p.vacants !== undefined ? `${num(p.vacants)} (${pct(p.vacants, p.logements ?? 0)})` : 'non disponible'],
-      ['Vides', p.vides !== undefined ? num(p.vides) : undefined],
-      ['Étiquettes DPE', dpe || '—'],
-      ['Construction', year(p.CONSTRUCT)],
+      [w.label('vacants'), p.vacants !== undefined ? `${num(p.vacants)} (${pct(p.vacants, p.logements ?? 0)})` : MISSING],
+      [w.label('vides'), p.vides !== undefined ? w.value('vides') : undefined],
+      ['Étiquettes DPE', dpe || MISSING],
+      [w.label('CONSTRUCT'), w.value('CONSTRUCT')],
       // en_qpv: a flag, or the number of dwellings declared in a QPV.
-      ['En QPV', typeof p.en_qpv === 'number' ? (p.en_qpv > 0 ? `oui (${num(p.en_qpv)} logements)` : 'non') : p.en_qpv !== undefined ? yesNo(p.en_qpv) : 'non disponible'],
-      // Null values are left out of the tiles: of a scored residence, a missing part is
-      // "non disponible" (the score is then the weighted mean of the known parts).
-      ['Fragilité', frag(p.fragilite, () => `<strong>${num(p.fragilite)}</strong> / 100`)],
-      ['dont vacance', frag(p.frag_vacance, () => `${num(p.frag_vacance * 100)} % du maximum (poids 35 %)`)],
-      ['dont DPE F-G', frag(p.frag_dpe, () => `${num(p.frag_dpe * 100)} % (poids 30 %)`)],
-      ['dont âge', frag(p.frag_age, () => `${num(p.frag_age * 100)} % (poids 20 %)`)],
-      ['dont QPV', frag(p.frag_qpv, () => `${num(p.frag_qpv * 100)} % (poids 15 %)`)],
-    ]),
+      [w.label('en_qpv'), typeof p.en_qpv === 'number' ? (p.en_qpv > 0 ? `oui (${plural(p.en_qpv, 'logement', 'logements')})` : 'non') : w.value('en_qpv')],
+      [w.label('fragilite'), frag('fragilite', () => `<strong>${w.value('fragilite')}</strong>`)],
+      [w.label('frag_vacance'), frag('frag_vacance', part(35, ' du maximum'))],
+      [w.label('frag_dpe'), frag('frag_dpe', part(30))],
+      [w.label('frag_age'), frag('frag_age', part(20))],
+      [w.label('frag_qpv'), frag('frag_qpv', part(15))],
+    ]) + details(w, shown),
   };
 }
 
-function cluster(p, title) {
-  const extra = Object.entries(p).filter(([k]) => !['aggregated', 'count'].includes(k));
+function vacancy(p, w) {
+  const n = p.NB_LOGVAC;
+  const years = p.DUREE_VACANCE;
+  const what = typeof n === 'number' ? plural(n, 'logement vacant', 'logements vacants') : 'Logements vacants';
+  const since = typeof years === 'number' ? ` depuis ${plural(years, 'an', 'ans')}` : '';
   return {
-    title: `${num(p.count)} objets regroupés`,
-    body: `<p>${escape(title)} — zoomez pour les voir un par un.</p>${rows(extra.map(([k, v]) => [k, num(v)]))}`,
+    title: `${what}${since}`,
+    body: rows(restRows(w, [])),
   };
 }
 
-function friche(p) {
+function cluster(p, w, title) {
+  const n = p.count;
+  const noun = w.noun ?? { one: 'objet', many: 'objets' };
+  // "12 résidences regroupées" from the count's own label (it agrees in gender); "1 résidence".
+  const label = w.label('count');
+  const many = label !== 'count' ? label.charAt(0).toLowerCase() + label.slice(1) : `${escape(noun.many)} regroupés`;
+  const heading = isPlural(n) ? `${num(n)}${'\u00A0'}${many}` : plural(n, escape(noun.one), escape(noun.many));
+  const stats = Object.keys(p).filter((k) => p[`${k}_max`] !== undefined);
+  const pairs = Object.keys(p)
+    .filter((k) => !['aggregated', 'count'].includes(k))
+    .map((k) => (stats.includes(k) ? [w.label(`${k}_mean`), formatValue(p[k], w.format(k))] : [w.label(k), w.value(k)]));
   return {
-    title: 'Friche',
+    title: heading,
+    body: `<p>${escape(typo(`${title} — zoomez pour voir chaque ${noun.one}.`))}</p>${rows(pairs)}`,
+  };
+}
+
+function friche(p, w) {
+  return {
+    title: p.site_nom ? `Friche ${escape(p.site_nom)}` : 'Friche',
     body: rows([
-      ['Identifiant', escape(p.site_id)],
-      ['Statut', escape(p.site_statut)],
-      ['Source', escape(p.nature_source)],
-      ['Producteur', escape(p.producteur)],
-      ['Commune (INSEE)', escape(p.insee_com)],
+      [w.label('site_statut'), w.value('site_statut')],
+      ...restRows(w, ['site_statut', 'site_nom']),
     ]),
   };
 }
 
-function perimeter(p, title) {
+function perimeter(p, w, title) {
+  const programme = p.id_acv ? `Action Cœur de Ville (${escape(p.id_acv)})` : p.id_pvd ? `Petites villes de demain (${escape(p.id_pvd)})` : undefined;
+  const main = ['date_signature', 'ort_signee', 'pmun22'];
   return {
     title: `${escape(p.nom ?? p.lib_com ?? '')} — ${escape(title)}`,
     body: rows([
-      ['Programme', p.id_acv ? `Action Cœur de Ville (${escape(p.id_acv)})` : p.id_pvd ? `Petites villes de demain (${escape(p.id_pvd)})` : undefined],
-      ['Signature', escape(p.date_signature)],
-      ['Convention ORT', p.ort_signee !== undefined ? `${escape(p.ort_signee)}${p.ort_date_signature ? ` (${escape(p.ort_date_signature)})` : ''}` : undefined],
-      ['Population 2022', num(p.pmun22)],
-    ]),
+      ['Programme', programme],
+      ...main.filter((k) => w.keys().includes(k)).map((k) => [w.label(k), w.value(k)]),
+    ]) + details(w, ['nom', 'id_acv', 'id_pvd', ...main]),
   };
 }
 
-function commune(p, title) {
+/** A commune, EPCI or département: its name, then every property but the name. */
+function territory(name, code, w, title, skip) {
   return {
-    title: `${escape(p.nom)} (${escape(p.code)})`,
-    body: rows([
-      ['Couche', escape(title)],
-      ['Population 2022', num(p.pmun22)],
-      ['Vacance privée > 2 ans', p.pct_vacants_plus_2ans_pp !== undefined ? `${num(p.pct_vacants_plus_2ans_pp)} %` : undefined],
-      ['Logements privés', p.nb_log_pp !== undefined ? num(p.nb_log_pp) : undefined],
-      ['Zonage A/B/C', p.zonage_abc !== undefined ? escape(p.zonage_abc) : undefined],
-      ['Logements sociaux', p.logements !== undefined ? num(p.logements) : undefined],
-      ['QPV', p.code_qp !== undefined ? escape(p.code_qp) : undefined],
-    ]),
+    title: code ? `${escape(name)} (${escape(code)})` : escape(name),
+    body: rows([['Couche', escape(title)], ...restRows(w, skip)]),
   };
 }
 
-function generic(p, title) {
-  return { title: escape(title), body: rows(Object.entries(p).map(([k, v]) => [k, num(v)])) };
+/** Any other feature: named after its place when it has one ("Lens — Conventions ORT"). */
+function generic(p, w, title) {
+  const name = ['nom', 'lib_com', 'commune', 'LIBCOM'].map((k) => p[k]).find((v) => typeof v === 'string' && v);
+  return { title: name ? `${escape(name)} — ${escape(title)}` : escape(title), body: rows(restRows(w, [])) };
 }
 
 /** The popup content for a rendered feature; `territory` is set when a sheet can open. */
 export function describe(feature, layer) {
   const p = feature.properties;
+  const w = wordsOf(layer, p);
   const title = layer?.title ?? feature.sourceLayer;
-  if (p.aggregated) return { ...cluster(p, title), territory: null };
-  if (p.logements !== undefined && p.DEPCOM !== undefined) return { ...residence(p), territory: null };
-  if (p.site_statut !== undefined && p.site_id !== undefined) return { ...friche(p), territory: null };
+  const polygon = feature.geometry.type.endsWith('Polygon');
+  // A name drawn on the map is a label point carrying the name alone: say what it names rather
+  // than list every other property as missing.
+  if (feature.layer?.type === 'symbol') {
+    const name = Object.values(p).find((v) => typeof v === 'string') ?? title;
+    return { title: escape(name), body: `<p>${escape(title)} — cliquez hors du nom pour en voir les données.</p>`, territory: null };
+  }
+  if (p.aggregated) return { ...cluster(p, w, title), territory: null };
+  if (p.logements !== undefined && p.DEPCOM !== undefined) return { ...residence(p, w), territory: null };
+  if (p.NB_LOGVAC !== undefined && p.DEPCOM !== undefined) return { ...vacancy(p, w), territory: null };
+  if (p.site_statut !== undefined && p.site_id !== undefined) return { ...friche(p, w), territory: null };
   if (p.code !== undefined && (p.id_acv !== undefined || p.id_pvd !== undefined)) {
-    return { ...perimeter(p, title), territory: { code: p.code, name: p.nom } };
+    return { ...perimeter(p, w, title), territory: { code: p.code, name: p.nom } };
   }
-  if (p.code !== undefined && p.nom !== undefined && feature.geometry.type.endsWith('Polygon')) {
-    return { ...commune(p, title), territory: { code: p.code, name: p.nom } };
+  if (p.code !== undefined && p.nom !== undefined && polygon) {
+    return { ...territory(p.nom, p.code, w, title, ['nom']), territory: { code: p.code, name: p.nom } };
   }
-  return { ...generic(p, title), territory: null };
+  if (p.siren_epci !== undefined && p.nom !== undefined && polygon) {
+    return { ...territory(p.nom, null, w, title, ['nom']), territory: { code: p.siren_epci, name: p.nom } };
+  }
+  if (p.dep !== undefined && p.nom !== undefined && polygon) {
+    return { ...territory(p.nom, p.dep, w, title, ['nom']), territory: { code: p.dep, name: p.nom } };
+  }
+  return { ...generic(p, w, title), territory: null };
 }
