@@ -45,12 +45,25 @@ test('the map renders layers, finds Lens, opens a residence, shares its view', {
   // Search "Lens" (typed without capital), pick the first result: the map flies to Lens.
   await page.fill('#search', 'lens');
   await page.waitForSelector('#search-results li');
-  assert.match(await page.textContent('#search-results li'), /Lens\s*62498/);
+  assert.match(await page.textContent('#search-results li'), /Lens\s*commune · 62498/);
   await page.press('#search', 'Enter');
   await page.waitForFunction(() => !window.bourg.map.isMoving(), null, { timeout: 30_000 });
   await idle(page);
   const atLens = await center(page);
   assert.ok(Math.abs(atLens.lon - 2.83) < 0.05 && Math.abs(atLens.lat - 50.43) < 0.05, `centre ${JSON.stringify(atLens)}`);
+  assert.ok(atLens.zoom <= 14, `a search lands at z${atLens.zoom}`);
+  // Fragility at every zoom: at the town scale (z12) the residences are groups, each carrying the
+  // mean and the maximum fragility of its residences, which colour it.
+  await page.evaluate(() => window.bourg.map.jumpTo({ center: [2.83, 50.43], zoom: 12 }));
+  await idle(page);
+  const groups = await page.evaluate(() => window.bourg.map.queryRenderedFeatures({ layers: ['rpls-circle'] }).map((f) => f.properties));
+  assert.ok(groups.length > 20, `${groups.length} residence groups drawn at z12`);
+  for (const g of groups) {
+    assert.ok(g.aggregated, 'below z13 residences are grouped');
+    assert.equal(typeof g.fragilite, 'number', `group ${JSON.stringify(g)} carries its mean fragility`);
+    assert.ok(g.fragilite_max >= g.fragilite, 'and its maximum');
+  }
+  assert.ok(new Set(groups.map((g) => Math.floor(g.fragilite / 15))).size >= 2, 'groups differ in fragility');
   await page.waitForSelector('#sheet:not([hidden]) .indicators');
   const sheet = await page.textContent('#sheet');
   assert.match(sheet, /Lens/);

@@ -62,9 +62,10 @@ export async function stop() {
   server?.kill();
 }
 
-/** Opens a page, collecting console errors; resolves once the map is idle. */
-export async function open(url) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+/** Opens a page (desktop size unless told), collecting console errors; resolves once the map is
+ * idle. */
+export async function open(url, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));

@@ -58,7 +58,8 @@ map.on('click', (e) => {
     const { layer, id } = site.properties;
     if (layer !== undefined && id !== undefined) { sitesPanel.openSite(layer, id); return; }
   }
-  const hit = features.find((f) => f.layer.metadata?.['bourg:layer']);
+  // A map name label is no feature: the click goes to what lies under it.
+  const hit = features.find((f) => f.layer.metadata?.['bourg:layer'] && f.layer.type !== 'symbol');
   if (!hit) return;
   const layer = layersById.get(hit.layer.metadata['bourg:layer']);
   const d = describe(hit, layer);
