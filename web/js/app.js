@@ -1,7 +1,7 @@
 // Bourg's map: our style and tiles, a layer panel by theme with legends and sources, popups,
 // commune search, a territory sheet, perimeters uploaded or drawn, shareable views in the URL hash,
 // and a PNG export.
-import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
+import * as maplibregl from '../vendor/maplibre-gl/maplibre-gl.mjs';
 import { buildPanel, syncPanel } from './panel.js';
 import { applyLayersFromHash, writeLayersToHash } from './hash.js';
 import { setupSearch } from './search.js';
