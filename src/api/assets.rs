@@ -114,7 +114,11 @@ fn respond(
         .header(header::CONTENT_TYPE, asset.content_type)
         .header(
             header::CACHE_CONTROL,
-            if found.immutable { IMMUTABLE } else { "no-cache" },
+            if found.immutable {
+                IMMUTABLE
+            } else {
+                "no-cache"
+            },
         )
         .header(header::ACCEPT_RANGES, "bytes");
     if asset.gzip.is_some() {
@@ -126,7 +130,10 @@ fn respond(
     if let Some(since) = header_text(headers, header::IF_UNMODIFIED_SINCE)
         .and_then(|t| httpdate::parse_http_date(t).ok())
     {
-        if asset.modified.is_some_and(|m| whole_seconds(m) > whole_seconds(since)) {
+        if asset
+            .modified
+            .is_some_and(|m| whole_seconds(m) > whole_seconds(since))
+        {
             return Err(AppError::PreconditionFailed(format!(
                 "{path} was modified since If-Unmodified-Since"
             )));
@@ -189,9 +196,7 @@ fn respond(
 }
 
 fn finish(builder: axum::http::response::Builder, body: Body) -> Result<Response, AppError> {
-    builder
-        .body(body)
-        .map_err(|e| AppError::Internal(e.into()))
+    builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }
 
 fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {

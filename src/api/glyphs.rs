@@ -21,16 +21,14 @@ const PBF_TYPE: &str = "application/x-protobuf";
 
 pub fn routes() -> Router<AppState> {
     let cache = Arc::new(GlyphCache::new());
-    Router::new()
-        .route("/fonts.json", get(list_fonts))
-        .route(
-            "/fonts/{fontstack}/{range}",
-            get(
-                move |state: State<AppState>, path: Result<Path<(String, String)>, PathRejection>| {
-                    get_glyphs(state, cache.clone(), path)
-                },
-            ),
-        )
+    Router::new().route("/fonts.json", get(list_fonts)).route(
+        "/fonts/{fontstack}/{range}",
+        get(
+            move |state: State<AppState>, path: Result<Path<(String, String)>, PathRejection>| {
+                get_glyphs(state, cache.clone(), path)
+            },
+        ),
+    )
 }
 
 impl From<GlyphError> for AppError {
@@ -56,9 +54,7 @@ async fn get_glyphs(
     })?;
     let start = glyph::parse_range(range)?;
     let fonts = glyph::parse_stack(&stack)?;
-    let pbf = state
-        .blocking(move || cache.pbf(&fonts, start))
-        .await??;
+    let pbf = state.blocking(move || cache.pbf(&fonts, start)).await??;
     Ok((
         [
             (header::CONTENT_TYPE, PBF_TYPE),

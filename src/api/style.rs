@@ -43,7 +43,11 @@ fn draw_order(layer: &Layer) -> (u8, u8) {
 /// The colour expression of a layer: its choropleth, its categories or its plain colour.
 pub fn color_expression(s: &StyleConfig) -> Value {
     if let Some(c) = &s.choropleth {
-        let mut step = vec![json!("step"), json!(["get", c.property]), json!(c.colors[0])];
+        let mut step = vec![
+            json!("step"),
+            json!(["get", c.property]),
+            json!(c.colors[0]),
+        ];
         for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
             step.push(json!(b));
             step.push(json!(color));

@@ -245,10 +245,23 @@ mod tests {
         assert_eq!(parse_range("65280-65535").expect("valid"), 65280);
         assert_eq!(parse_range("1113856-1114111").expect("valid"), LAST_START);
         for bad in [
-            "1-256", "0-256", "0-254", "256-0", "-255", "0-", "a-b", "0_255", "", "1114112-1114367",
-            "+0-255", "99999999999-100000000254",
+            "1-256",
+            "0-256",
+            "0-254",
+            "256-0",
+            "-255",
+            "0-",
+            "a-b",
+            "0_255",
+            "",
+            "1114112-1114367",
+            "+0-255",
+            "99999999999-100000000254",
         ] {
-            assert!(matches!(parse_range(bad), Err(GlyphError::BadRange(_))), "{bad}");
+            assert!(
+                matches!(parse_range(bad), Err(GlyphError::BadRange(_))),
+                "{bad}"
+            );
         }
     }
 
@@ -259,7 +272,9 @@ mod tests {
             parse_stack("DejaVu Sans Book, Noto Sans Regular").expect("known"),
             [1, 0]
         );
-        assert!(matches!(parse_stack("Arial Unicode MS Regular"), Err(GlyphError::UnknownFont(n)) if n == "Arial Unicode MS Regular"));
+        assert!(
+            matches!(parse_stack("Arial Unicode MS Regular"), Err(GlyphError::UnknownFont(n)) if n == "Arial Unicode MS Regular")
+        );
         assert!(matches!(parse_stack(" , "), Err(GlyphError::EmptyStack)));
     }
 

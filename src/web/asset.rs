@@ -77,8 +77,10 @@ pub fn media_type(name: &str) -> (&'static str, bool) {
 
 fn gzip(body: &[u8]) -> Vec<u8> {
     use std::io::Write;
-    let mut encoder =
-        flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 3), flate2::Compression::best());
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::best(),
+    );
     // Writing into a Vec cannot fail.
     let _ = encoder.write_all(body);
     encoder.finish().unwrap_or_default()

@@ -255,7 +255,11 @@ mod tests {
             let path = format!("{MAPLIBRE_DIR}{file}");
             assert!(files.get(&path).expect("read").is_some(), "{path}");
         }
-        for path in ["package.json", "package-lock.json", "node_modules/pbf/package.json"] {
+        for path in [
+            "package.json",
+            "package-lock.json",
+            "node_modules/pbf/package.json",
+        ] {
             assert!(files.get(path).expect("read").is_none(), "{path}");
         }
         assert!(Embedded::iter().all(|p| !p.starts_with("node_modules")));
@@ -264,7 +268,10 @@ mod tests {
     #[test]
     fn fingerprinted_paths_serve_only_the_current_fingerprint() {
         let files = WebFiles::embedded();
-        let fp = files.fingerprint().expect("read").expect("maplibre embedded");
+        let fp = files
+            .fingerprint()
+            .expect("read")
+            .expect("maplibre embedded");
         let found = files
             .get(&format!("{MAPLIBRE_DIR}{fp}/maplibre-gl.mjs"))
             .expect("read")
@@ -274,12 +281,18 @@ mod tests {
         assert!(fp == "0123456789abcdef" || files.get(&stale).expect("read").is_none());
         let page = files.get("index.html").expect("read").expect("found");
         let text = String::from_utf8_lossy(&page.asset.body);
-        assert!(text.contains(&format!("{MAPLIBRE_DIR}{fp}/maplibre-gl.css")), "{text}");
+        assert!(
+            text.contains(&format!("{MAPLIBRE_DIR}{fp}/maplibre-gl.css")),
+            "{text}"
+        );
     }
 
     #[test]
     fn rewriting_touches_only_the_maplibre_folder() {
-        let out = rewrite(b"import x from '../vendor/maplibre-gl/maplibre-gl.mjs'; 'vendor/other'", "ab");
+        let out = rewrite(
+            b"import x from '../vendor/maplibre-gl/maplibre-gl.mjs'; 'vendor/other'",
+            "ab",
+        );
         assert_eq!(
             String::from_utf8(out).expect("utf8"),
             "import x from '../vendor/maplibre-gl/ab/maplibre-gl.mjs'; 'vendor/other'"
