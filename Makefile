@@ -31,12 +31,12 @@ BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
 run: build
 	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
-	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/france --web web --addr $(BOURG_ADDR)
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/france --addr $(BOURG_ADDR)
 
 # The demo catalogue (Pas-de-Calais and Doubs), as the tests use it.
 run-demo: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
-	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/demo --web web --addr $(BOURG_ADDR)
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/demo --addr $(BOURG_ADDR)
 
 test: setup
 	cargo fmt --check
