@@ -25,18 +25,18 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france fuzz-build fuzz
+.PHONY: vendor-maplibre run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france fuzz-build fuzz
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
 run: build
 	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
-	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/france --web web --addr $(BOURG_ADDR)
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/france --addr $(BOURG_ADDR)
 
 # The demo catalogue (Pas-de-Calais and Doubs), as the tests use it.
 run-demo: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
-	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/demo --web web --addr $(BOURG_ADDR)
+	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/demo --addr $(BOURG_ADDR)
 
 test: setup
 	cargo fmt --check
@@ -107,6 +107,15 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 
 build: setup
 	cargo build --release --locked
+
+# MapLibre's built files, committed in web/vendor/maplibre-gl/ so that a fresh clone builds the
+# embedded UI without npm: refreshed here from web/node_modules (pinned by web/package-lock.json);
+# tests/it/assets.rs checks that VERSION equals the locked version.
+MAPLIBRE_DIST := web/node_modules/maplibre-gl/dist
+vendor-maplibre: web-deps
+	mkdir -p web/vendor/maplibre-gl
+	cp $(MAPLIBRE_DIST)/maplibre-gl.mjs $(MAPLIBRE_DIST)/maplibre-gl-worker.mjs $(MAPLIBRE_DIST)/maplibre-gl.css web/node_modules/maplibre-gl/LICENSE.txt web/vendor/maplibre-gl/
+	node -p "require('./web/node_modules/maplibre-gl/package.json').version" > web/vendor/maplibre-gl/VERSION
 
 # Load every layer and print counts, skipped geometries and bounds.
 check: build

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod config;
 pub mod crs;
 pub mod error;
+pub mod glyph;
 pub mod index;
 pub mod layer;
 pub mod mercator;
@@ -23,6 +24,7 @@ pub mod parallel;
 pub mod search;
 pub mod synth;
 pub mod tile;
+pub mod web;
 
 mod api;
 mod state;

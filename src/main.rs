@@ -30,9 +30,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "BOURG_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Folder of the web UI, served at `/`.
-        #[arg(long, env = "BOURG_WEB", default_value = "web")]
-        web: PathBuf,
+        /// Folder of the web UI, served at `/` (for development: files are read again when they
+        /// change); without it, the UI compiled into the binary.
+        #[arg(long, env = "BOURG_WEB", value_name = "DIR", value_parser = existing_folder)]
+        web: Option<PathBuf>,
         /// Memory for cached tiles, in MiB (0 disables the cache).
         #[arg(long, env = "BOURG_TILE_CACHE_MB", default_value_t = 256)]
         tile_cache_mb: u64,
@@ -206,6 +207,14 @@ fn non_empty_path(text: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(text);
     if path.exists() && !path.is_dir() {
         return Err(format!("{text} exists and is not a folder"));
+    }
+    Ok(path)
+}
+
+fn existing_folder(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if !path.is_dir() {
+        return Err(format!("{text} is not a folder"));
     }
     Ok(path)
 }
@@ -490,13 +499,13 @@ mod tests {
         let Command::Serve { limits, .. } = cli.command else {
             unreachable!("serve")
         };
-        Ok(limits.apply(Settings::new("web".into())))
+        Ok(limits.apply(Settings::new(None)))
     }
 
     #[test]
     fn the_command_line_defaults_are_the_settings_defaults() {
         let given = serve_settings(&[]).expect("defaults");
-        let defaults = Settings::new("web".into());
+        let defaults = Settings::new(None);
         assert_eq!(given.uploads, defaults.uploads);
         assert_eq!(given.cpu_queue, defaults.cpu_queue);
         assert_eq!(given.cpu_wait, defaults.cpu_wait);

@@ -14,8 +14,8 @@ use crate::tile::TileCache;
 /// Server settings that are not per layer.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The folder served at `/`.
-    pub web_dir: PathBuf,
+    /// The folder served at `/`; `None`: the UI compiled into the binary.
+    pub web_dir: Option<PathBuf>,
     /// Memory budget of the tile cache, in bytes (0 disables it).
     pub tile_cache_bytes: u64,
     /// `Cache-Control` sent with tiles.
@@ -86,13 +86,13 @@ impl std::fmt::Debug for AdminToken {
 }
 
 impl Settings {
-    /// Defaults: `web/`, 256 MiB of tile cache, tiles cacheable for 5 minutes, CPU-bound work
-    /// twice the number of cores at once with 256 more waiting up to 10 s, 30 s per request, 1
-    /// MiB bodies, 16 KiB query strings, no admin routes, any origin, 10 s to drain on SIGTERM,
+    /// Defaults: the given web folder (`None`: the UI compiled into the binary), 256 MiB of tile
+    /// cache, tiles cacheable for 5 minutes, CPU-bound work twice the number of cores at once
+    /// with 256 more waiting up to 10 s, 30 s per request, 1 MiB bodies, 16 KiB query strings, no admin routes, any origin, 10 s to drain on SIGTERM,
     /// the default [`UploadLimits`](crate::analysis::upload::UploadLimits).
-    pub fn new(web_dir: PathBuf) -> Self {
+    pub fn new(web_dir: impl Into<Option<PathBuf>>) -> Self {
         Self {
-            web_dir,
+            web_dir: web_dir.into(),
             tile_cache_bytes: 256 << 20,
             tile_cache_control: "public, max-age=300".to_owned(),
             cpu_work: 2 * crate::parallel::cores(),

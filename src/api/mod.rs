@@ -1,9 +1,11 @@
 //! HTTP routes. Each resource module exposes `routes()`; this module merges them, serves the
-//! web UI folder at `/`, and wraps them in what every request goes through (see [`guard`]):
+//! web UI at `/` (see [`assets`]), and wraps them in what every request goes through (see [`guard`]):
 //! limits, a deadline, JSON errors (the web folder's refusals too: 404, 405, 412, 416),
 //! compression, CORS and security headers.
 
 mod admin;
+mod assets;
+mod glyphs;
 mod guard;
 mod health;
 mod layers;
@@ -29,18 +31,20 @@ pub(crate) use tiles::MVT_TYPE;
 /// The application's router. It needs a Tokio runtime with timers (request deadlines).
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
+    let web = std::sync::Arc::new(crate::web::WebFiles::with_dir(settings.web_dir.clone()));
     let mut router = Router::new()
         .merge(admin::routes())
         .merge(health::routes())
         .merge(layers::routes())
         .merge(tiles::routes())
         .merge(style::routes())
+        .merge(glyphs::routes())
         .merge(search::routes())
         .merge(territories::routes(&state.settings.uploads))
         .merge(sites::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
-        .fallback(guard::web_file)
+        .fallback(move |request: axum::extract::Request| assets::web_file(web.clone(), request))
         .layer(DefaultBodyLimit::max(settings.max_body_bytes))
         .layer(axum::middleware::from_fn(guard::json_errors))
         .layer(axum::middleware::from_fn_with_state(

@@ -2,7 +2,12 @@
 //! per layer (a hidden layer fetches nothing), context polygons under thematic polygons under
 //! lines under points, labels on top; choropleths as `step`, categories as `match` (features
 //! without a value in a "no data" grey), aggregated cells as circles sized by their count.
-//! Text is drawn from local fonts (no glyph server is needed).
+//! Labels use the fonts Bourg serves at `/fonts/…` (see [`crate::glyph`]).
+//!
+//! Colours are written in the expression forms QGIS's MapLibre style converter imports (`step`
+//! and `match` on a plain `["get", property]`, `case` on `has`), which draw the same in
+//! MapLibre: the configuration guarantees a choropleth's property is a number and a category's a
+//! text, so no `to-number` / `to-string` coercion is needed.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -40,7 +45,7 @@ pub fn color_expression(s: &StyleConfig) -> Value {
     if let Some(c) = &s.choropleth {
         let mut step = vec![
             json!("step"),
-            json!(["to-number", ["get", c.property]]),
+            json!(["get", c.property]),
             json!(c.colors[0]),
         ];
         for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
@@ -50,7 +55,7 @@ pub fn color_expression(s: &StyleConfig) -> Value {
         return json!(["case", ["has", c.property], step, NO_DATA]);
     }
     if let Some(c) = &s.categories {
-        let mut m = vec![json!("match"), json!(["to-string", ["get", c.property]])];
+        let mut m = vec![json!("match"), json!(["get", c.property])];
         for (value, color) in &c.values {
             m.push(json!(value));
             m.push(json!(color));
@@ -62,18 +67,25 @@ pub fn color_expression(s: &StyleConfig) -> Value {
 }
 
 /// The colour of a point: aggregated cells (with `count`) take the plain colour unless they
-/// carry the choropleth's property themselves (a mean, as residences' fragility).
-fn cell_color(s: &StyleConfig, color: &Value) -> Value {
-    let carries = s
-        .choropleth
-        .as_ref()
-        .map_or(json!(false), |c| json!(["has", c.property]));
-    json!([
-        "case",
-        ["all", ["has", "count"], ["!", carries]],
-        s.color.as_str(),
-        color
-    ])
+/// carry the choropleth's property themselves (a mean, as residences' fragility). Written as one
+/// `case` on `has` conditions (QGIS imports it; `!` and `all` it does not).
+fn cell_color(s: &StyleConfig) -> Value {
+    let plain = json!(s.color);
+    match &s.choropleth {
+        Some(c) => {
+            let Value::Array(mut parts) = color_expression(s) else {
+                return plain;
+            };
+            // ["case", ["has", p], step, NO_DATA] → ["case", ["has", p], step, ["has", "count"], plain, NO_DATA]
+            let no_data = parts.pop().unwrap_or(json!(NO_DATA));
+            parts.push(json!(["has", "count"]));
+            parts.push(plain);
+            parts.push(no_data);
+            debug_assert_eq!(parts[1], json!(["has", c.property]));
+            Value::Array(parts)
+        }
+        None => json!(["case", ["has", "count"], plain, color_expression(s)]),
+    }
 }
 
 /// The style source of the ranked recycling sites.
@@ -192,7 +204,7 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 "circle",
                 "circle",
                 json!({
-                    "circle-color": cell_color(s, &color),
+                    "circle-color": cell_color(s),
                     "circle-opacity": 0.85,
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1,
@@ -218,8 +230,8 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
             }
             l["layout"] = json!({
                 "visibility": visibility,
-                "text-field": ["to-string", ["get", label]],
-                "text-font": ["Noto Sans Regular"],
+                "text-field": ["get", label],
+                "text-font": crate::glyph::STYLE_FONT_STACK,
                 "text-size": 12,
                 "text-max-width": 8,
                 "symbol-placement": "point",
@@ -246,6 +258,7 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
         "metadata": {"bourg:base": base},
         "center": center,
         "zoom": zoom,
+        "glyphs": format!("{base}/fonts/{{fontstack}}/{{range}}.pbf"),
         "sources": sources,
         "layers": style_layers,
     }))

@@ -166,7 +166,7 @@ async fn json_html_and_scripts_are_compressed_when_asked_and_tiles_once() {
         "/ogc/collections/communes/items?limit=200",
         "/ogc/collections/communes/items?limit=20&f=html",
         "/js/app.js",
-        "/node_modules/maplibre-gl/dist/maplibre-gl.mjs",
+        "/vendor/maplibre-gl/maplibre-gl.mjs",
         "/style.json",
     ] {
         let (status, plain_headers, plain) = send(app, get(uri)).await;
@@ -251,15 +251,16 @@ async fn the_web_folder_serves_what_the_page_loads_and_nothing_else() {
         "/",
         "/js/app.js",
         "/app.css",
-        "/node_modules/maplibre-gl/dist/maplibre-gl.mjs",
-        "/node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs",
-        "/node_modules/maplibre-gl/dist/maplibre-gl.css",
+        "/vendor/maplibre-gl/maplibre-gl.mjs",
+        "/vendor/maplibre-gl/maplibre-gl-worker.mjs",
+        "/vendor/maplibre-gl/maplibre-gl.css",
     ] {
         let (status, _, _) = send(app, get(uri)).await;
         assert_eq!(status, StatusCode::OK, "{uri}");
     }
     for uri in [
         "/node_modules/playwright-core/package.json",
+        "/node_modules/maplibre-gl/dist/maplibre-gl.mjs",
         "/node_modules/maplibre-gl/dist/maplibre-gl-dev.mjs",
         "/node_modules/maplibre-gl/dist/maplibre-gl.mjs.map",
         "/node_modules/.package-lock.json",

@@ -3,11 +3,13 @@
 mod support;
 
 mod abuse;
+mod assets;
 mod cache;
 mod csv_reader;
 mod demo;
 mod domain;
 mod errors;
+mod glyphs;
 mod http;
 mod labels;
 mod limits;

@@ -3,7 +3,7 @@
 // site finder with its site sheets, shareable views in the URL hash (camera, layers, sheet,
 // basemap, site filters), and a PNG export. Phone first: the actions fold into a menu, the panels
 // are bottom drawers below 760 px, one at a time; Escape closes the topmost.
-import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
+import * as maplibregl from '../vendor/maplibre-gl/maplibre-gl.mjs';
 import { buildPanel, syncPanel } from './panel.js';
 import { applyLayersFromHash, writeLayersToHash, getHashParam, setHashParam } from './hash.js';
 import { setupSearch } from './search.js';

@@ -4,7 +4,7 @@
 // visible layers, the sheet's indicators with their bars, the sources and, when any data shown is
 // synthetic, a notice saying so. The browser prints it (window.print, "Enregistrer au format PDF").
 // Coordinates are WGS84 longitude/latitude throughout.
-import * as maplibregl from '../node_modules/maplibre-gl/dist/maplibre-gl.mjs';
+import * as maplibregl from '../vendor/maplibre-gl/maplibre-gl.mjs';
 import { escape } from './format.js';
 import { legendRows, visibleLayers } from './panel.js';
 
