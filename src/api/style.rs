@@ -66,6 +66,35 @@ pub fn color_expression(s: &StyleConfig) -> Value {
     json!(s.color)
 }
 
+/// The outline of a point layer's circles: white, except for the groups of a choropleth layer
+/// whose cells carry the maximum of its property (`<property>_max`, `[tiles] stats`): their ring,
+/// thicker, takes the class colour of that maximum — a group of sound residences holding one
+/// fragile residence shows it. (Colour expression, width.)
+fn max_stroke(layer: &Layer) -> (Value, Value) {
+    let s = &layer.config.style;
+    let carried = s.choropleth.as_ref().filter(|c| {
+        layer
+            .config
+            .tiles
+            .aggregate
+            .as_ref()
+            .is_some_and(|a| a.stats.iter().any(|p| *p == c.property))
+    });
+    let Some(c) = carried else {
+        return (json!("#ffffff"), json!(1));
+    };
+    let max = format!("{}_max", c.property);
+    let mut step = vec![json!("step"), json!(["get", max]), json!(c.colors[0])];
+    for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
+        step.push(json!(b));
+        step.push(json!(color));
+    }
+    (
+        json!(["case", ["has", max], step, "#ffffff"]),
+        json!(["case", ["has", max], 2.5, 1]),
+    )
+}
+
 /// The colour of a point: aggregated cells (with `count`) take the plain colour unless they
 /// carry the choropleth's property themselves (a mean, as residences' fragility). Written as one
 /// `case` on `has` conditions (QGIS imports it; `!` and `all` it does not).
@@ -206,8 +235,8 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 json!({
                     "circle-color": cell_color(s),
                     "circle-opacity": 0.85,
-                    "circle-stroke-color": "#ffffff",
-                    "circle-stroke-width": 1,
+                    "circle-stroke-color": max_stroke(layer).0,
+                    "circle-stroke-width": max_stroke(layer).1,
                     "circle-radius": ["case",
                         ["has", "count"],
                         ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 5, 100, 28],
