@@ -17,6 +17,7 @@ mod ogc_gdal;
 mod reference;
 mod rpls_layouts;
 mod shutdown;
+mod site_exports;
 mod site_filters;
 mod sites;
 mod synth;
