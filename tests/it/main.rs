@@ -19,6 +19,7 @@ mod rpls_layouts;
 mod shutdown;
 mod site_exports;
 mod site_filters;
+mod site_sheet;
 mod sites;
 mod synth;
 mod synth_errors;
