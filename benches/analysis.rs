@@ -52,11 +52,7 @@ fn bench_analysis(c: &mut Criterion) {
     group.sample_size(10);
     let query = |territory: Option<&str>| sites::Query {
         territory: territory.map(|t| analysis::resolve(&catalog, t).expect("territory")),
-        bbox: None,
-        weights: sites::Weights::default(),
-        fragility_min: 50.0,
-        kinds: None,
-        limit: 50,
+        ..sites::Query::new()
     };
     for (name, q) in [
         ("programme communes and surroundings", query(None)),

@@ -1,6 +1,6 @@
-//! The recycling-site finder on the demo: scores are the weighted sums of their components, the
-//! ranking is monotonic in each weight, exports re-read by GDAL equal the JSON, bad parameters
-//! are 400s.
+//! The recycling-site finder on the demo: scores are the normalised weighted sums of their
+//! components (0..=100) and their points add up, the ranking is monotonic in each weight, exports
+//! re-read by GDAL equal the JSON, bad parameters are 400s.
 
 use std::process::Command;
 
@@ -49,14 +49,25 @@ async fn scores_are_weighted_sums_and_ranking_is_monotonic_in_each_weight() {
         "{kinds:?}"
     );
     let defaults = [0.25, 0.20, 0.15, 0.10, 0.10, 0.10, 0.10];
+    // 100 × Σ w·c / Σ w, written out here; the defaults sum to 1.
+    let expected = |c: &[f64; 7], w: &[f64; 7]| -> f64 {
+        100.0 * c.iter().zip(w).map(|(c, w)| c * w).sum::<f64>() / w.iter().sum::<f64>()
+    };
     for s in &base {
         let c = components(s);
         assert!(c.iter().all(|v| (0.0..=1.0).contains(v)), "{s}");
-        let expected: f64 = c.iter().zip(defaults).map(|(c, w)| c * w).sum::<f64>() * 100.0;
-        assert!(
-            (s["score"].as_f64().expect("score") - expected).abs() < 0.1,
-            "{s}"
-        );
+        let score = s["score"].as_f64().expect("score");
+        assert!((0.0..=100.0).contains(&score), "{s}");
+        assert!((score - expected(&c, &defaults)).abs() < 0.1, "{s}");
+        // Each component's points are its share: 100 w c / Σ w, and they add up to the score.
+        let points: Vec<f64> = COMPONENTS
+            .iter()
+            .map(|c| s["points"][c].as_f64().expect("points"))
+            .collect();
+        for (k, p) in points.iter().enumerate() {
+            assert!((p - 100.0 * defaults[k] * c[k]).abs() < 0.06, "{s}");
+        }
+        assert!((points.iter().sum::<f64>() - score).abs() < 0.05, "{s}");
     }
     let ranks: Vec<u64> = base
         .iter()
@@ -64,21 +75,19 @@ async fn scores_are_weighted_sums_and_ranking_is_monotonic_in_each_weight() {
         .collect();
     assert_eq!(ranks, (1..=base.len() as u64).collect::<Vec<_>>());
     for (k, name) in COMPONENTS.iter().enumerate() {
-        let raised = sites(
-            &app,
-            &format!("{base_query}&weights={name}:{}", defaults[k] + 0.5),
-        )
-        .await;
+        let mut weights = defaults;
+        weights[k] += 0.5;
+        let raised = sites(&app, &format!("{base_query}&weights={name}:{}", weights[k])).await;
         let score = |list: &[Value], s: &Value| -> f64 {
             list.iter()
                 .find(|x| x["layer"] == s["layer"] && x["id"] == s["id"])
                 .and_then(|x| x["score"].as_f64())
                 .expect("same site")
         };
-        // Each score rises by exactly 50 × its component…
+        // Each score is the normalised sum with the raised weight (Σ w = 1.5 now)…
         for s in &base {
-            let gain = score(&raised, s) - s["score"].as_f64().expect("score");
-            assert!((gain - 50.0 * components(s)[k]).abs() < 0.1, "{name}: {s}");
+            let want = expected(&components(s), &weights);
+            assert!((score(&raised, s) - want).abs() < 0.1, "{name}: {s}");
         }
         // …so a site that ranked above another with at least as much of the component stays above.
         for (i, a) in base.iter().enumerate().take(120) {
@@ -145,39 +154,20 @@ async fn exports_read_back_by_gdal_equal_the_json() {
         &download(&app, &format!("{query}&f=gpkg"), "gpkg").await,
         &[],
     );
-    let csv = gdal_read(
-        &download(&app, &format!("{query}&f=csv"), "csv").await,
-        &[
-            "-oo",
-            "X_POSSIBLE_NAMES=lon",
-            "-oo",
-            "Y_POSSIBLE_NAMES=lat",
-            "-oo",
-            "AUTODETECT_TYPE=YES",
-        ],
-    );
     let geojson = gdal_read(
         &download(&app, &format!("{query}&f=geojson"), "geojson").await,
         &[],
     );
-    for (name, features) in [("gpkg", &gpkg), ("csv", &csv), ("geojson", &geojson)] {
+    for (name, features) in [("gpkg", &gpkg), ("geojson", &geojson)] {
         assert_eq!(features.len(), json.len(), "{name}");
         for (f, s) in features.iter().zip(&json) {
             let p = &f["properties"];
             assert_eq!(p["rank"].as_u64(), s["rank"].as_u64(), "{name}");
             assert_eq!(p["label"], s["label"], "{name}");
-            // CSV has no types: GDAL's detection reads an INSEE code as a number.
-            let commune = p["commune"]
-                .as_str()
-                .map_or_else(|| p["commune"].to_string(), str::to_owned);
-            assert_eq!(
-                commune.trim_start_matches('0'),
-                s["commune"]
-                    .as_str()
-                    .expect("commune")
-                    .trim_start_matches('0'),
-                "{name}"
-            );
+            assert_eq!(p["commune"], s["commune"], "{name}");
+            assert_eq!(p["commune_name"], s["commune_name"], "{name}");
+            assert_eq!(p["address"], s["address"], "{name}");
+            assert_eq!(p["epci"], s["epci"]["name"], "{name}");
             assert!(
                 (p["score"].as_f64().expect("score") - s["score"].as_f64().expect("score")).abs()
                     < 1e-9,
@@ -213,12 +203,26 @@ async fn bad_site_queries_are_400s() {
         ("weights=vacancy:-2", "0..=10"),
         ("territory=00000", "no territory"),
         ("limit=0", "limit"),
-        ("limit=5000", "limit"),
-        ("f=xlsx", "f=\"xlsx\""),
+        ("limit=5000", "limit 5000 is not in 1..=1000"),
+        ("f=xlsx&limit=100001", "limit 100001 is not in 1..=100000"),
+        ("f=ods", "f=\"ods\""),
+        (
+            "territory=62498,00000,99999",
+            "no territory \"00000\", \"99999\"",
+        ),
+        ("territory=", "territory is empty"),
+        (
+            "programme=acv,opah",
+            "programme \"opah\" is not one of acv, pvd, ort",
+        ),
+        (
+            "weights=vacancy:0,perimeter:0,centre:0,stock:0,size:0,detente:0,fragility:0",
+            "every weight is 0",
+        ),
         ("fragility_min=120", "fragility_min"),
         ("bbox=1,2,3", "bbox"),
         (
-            "kind=usine",
+            "kind=friche,usine",
             "kind \"usine\" is not one of friche, vacance, residence",
         ),
         ("kind=", "kind is empty"),
@@ -415,18 +419,34 @@ async fn brownfield_size_comes_from_the_land_surface() {
                 ))
             })
             .collect();
+    // The site ids by position, read from the sites file (positions are unique there).
+    let key = |lon: f64, lat: f64| format!("{lon:.5},{lat:.5}");
+    let mut site_ids: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for r in crate::support::read_csv(&demo_data().join("cartofriches_sites_62_25_2023.csv"), ',') {
+        let (lon, lat) = (
+            r["lon"].parse().expect("lon"),
+            r["lat"].parse().expect("lat"),
+        );
+        site_ids
+            .entry(key(lon, lat))
+            .or_default()
+            .push(r["site_id"].clone());
+    }
     let friches = sites(&app, "territory=62&kind=friche&limit=1000").await;
     assert!(friches.iter().all(|s| s["kind"] == "friche"));
     let mut with_surface = 0;
     for s in friches.iter().filter(|s| s["kind"] == "friche") {
-        let id = s["label"]
-            .as_str()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .expect("site id");
+        let at = key(
+            s["lon"].as_f64().expect("lon"),
+            s["lat"].as_f64().expect("lat"),
+        );
+        let ids = &site_ids[&at];
+        if ids.len() > 1 {
+            continue;
+        }
+        let id = &ids[0];
         let size = s["components"]["size"].as_f64().unwrap();
-        match surfaces.get(id) {
+        match surfaces.get(id.as_str()) {
             Some(m2) => {
                 with_surface += 1;
                 assert!((size - (m2 / 5000.0).min(1.0)).abs() < 0.001, "{s}");
