@@ -14,6 +14,8 @@ export CARGO_TARGET_DIR
 BOURG_ADDR ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium python3-venv
+# Only the tests need these: QGIS's Python bindings check that QGIS imports the style.
+TEST_APT_PACKAGES := python3-qgis
 # The Python virtual environment that holds schemathesis.
 VENV ?= $(HOME)/.cache/bourg-venv
 
@@ -49,9 +51,10 @@ test: setup
 
 # The map UI in headless Chromium against a real server (the debug binary `cargo test` built).
 e2e: setup
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
-	BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e node --test tests/e2e/
+	CI_REQUIRE_QGIS=1 BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e node --test tests/e2e/
 
 # schemathesis (every check) against the OGC API's OpenAPI definition, on the debug server over the
 # demo catalogue (about a minute; see tests/conformance/schemathesis.sh).

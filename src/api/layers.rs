@@ -48,6 +48,8 @@ struct LayerView<'a> {
     words: &'a crate::config::Words,
     /// Below this zoom, points are drawn as counted cells.
     aggregate_below: Option<u8>,
+    /// Properties whose mean (under their own name) and maximum (`<name>_max`) the cells carry.
+    cell_stats: &'a [String],
     load: &'a LoadReport,
 }
 
@@ -72,6 +74,11 @@ impl<'a> LayerView<'a> {
             style: &c.style,
             words: &c.words,
             aggregate_below: c.tiles.aggregate.as_ref().map(|a| a.below_zoom),
+            cell_stats: c
+                .tiles
+                .aggregate
+                .as_ref()
+                .map_or(&[], |a| a.stats.as_slice()),
             theme_title: crate::config::THEMES
                 .iter()
                 .find(|(id, _)| *id == c.style.theme)

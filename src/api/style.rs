@@ -57,7 +57,9 @@ pub fn color_expression(s: &StyleConfig) -> Value {
     if let Some(c) = &s.categories {
         let mut m = vec![json!("match"), json!(["get", c.property])];
         for (value, color) in &c.values {
-            m.push(json!(value));
+            // A label list of one (`["A"]`), not the bare label: the same to MapLibre, and the
+            // form QGIS's style importer reads (it turns a bare label into an empty `IN ()`).
+            m.push(json!([value]));
             m.push(json!(color));
         }
         m.push(json!(NO_DATA));
@@ -78,7 +80,7 @@ fn max_stroke(layer: &Layer) -> (Value, Value) {
             .tiles
             .aggregate
             .as_ref()
-            .is_some_and(|a| a.stats.iter().any(|p| *p == c.property))
+            .is_some_and(|a| a.stats.contains(&c.property))
     });
     let Some(c) = carried else {
         return (json!("#ffffff"), json!(1));
@@ -160,7 +162,8 @@ fn sites_layer(catalog: &crate::catalog::Catalog, base: &str) -> Option<(Value, 
         "metadata": {"bourg:analysis": "sites", "bourg:theme": "sites"},
         "layout": {"visibility": "none"},
         "paint": {
-            "circle-color": ["interpolate", ["linear"], ["get", "score"], 30, "#fee08b", 60, "#f46d43", 90, "#a50026"],
+            // Classes of 20 points of the 0–100 score (the map's legend reads them from here).
+            "circle-color": ["step", ["get", "score"], "#ffffb2", 20, "#fecc5c", 40, "#fd8d3c", 60, "#f03b20", 80, "#bd0026"],
             "circle-radius": ["interpolate", ["linear"], ["get", "score"], 20, 4, 90, 9],
             "circle-stroke-color": "#000000",
             "circle-stroke-width": 1,

@@ -86,3 +86,42 @@ test('the embedded UI draws commune names with served glyphs', { timeout: 180_00
   await page.screenshot({ path: path.join(OUT, 'bourg-labels.png') });
   assert.deepEqual(errors, []);
 });
+
+// QGIS (python3-qgis, installed by `make setup`) imports the style with its own converter: the
+// categories (`match` on label lists) keep their colours, the labels their fields. QGIS 3.22 reads
+// no `step` and no `case`, so choropleths and the aggregated cells import with a warning, in the
+// plain colour (README, "Glyphs / style in other clients").
+test('QGIS imports the categories and the labels of the style', { timeout: 120_000 }, async (t) => {
+  const { existsSync, writeFileSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  if (!existsSync('/usr/lib/python3/dist-packages/qgis')) {
+    if (process.env.CI_REQUIRE_QGIS) assert.fail('python3-qgis is not installed');
+    t.skip('python3-qgis is not installed');
+    return;
+  }
+  const style = await (await fetch(`${base}/style.json`)).json();
+  const file = path.join(cwd, 'style.json');
+  writeFileSync(file, JSON.stringify(style));
+  const out = JSON.parse(execFileSync('/usr/bin/python3', [path.join(root, 'tests/qgis/style_import.py'), file], {
+    env: { ...process.env, QT_QPA_PLATFORM: 'offscreen', XDG_RUNTIME_DIR: cwd },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString());
+  const categorised = style.layers.filter((l) => {
+    const c = l.paint?.['fill-color'] ?? l.paint?.['circle-color'];
+    return Array.isArray(c) && c[0] === 'match';
+  });
+  assert.ok(categorised.length >= 1, 'the demo style has categories');
+  for (const l of categorised) {
+    const got = out.layers[l.id];
+    assert.ok(got, `QGIS made a style for ${l.id}`);
+    assert.deepEqual(got.warnings, [], `${l.id} imports without warning`);
+    const expr = l.paint['fill-color'] ?? l.paint['circle-color'];
+    for (let i = 2; i + 1 < expr.length; i += 2) {
+      assert.ok(got.colour.includes(`'${expr[i][0]}'`), `${l.id}: category ${expr[i][0]} in ${got.colour}`);
+      assert.ok(got.colour.toLowerCase().includes(expr[i + 1].toLowerCase()), `${l.id}: colour ${expr[i + 1]}`);
+    }
+  }
+  for (const l of style.layers.filter((x) => x.type === 'symbol')) {
+    assert.equal(out.labels[l.id], `"${l.layout['text-field'][1]}"`, `${l.id} labels its field`);
+  }
+});

@@ -1,6 +1,6 @@
 // Shareable views: MapLibre keeps the camera in `#map=zoom/lat/lon`; beside it the page keeps the
 // visible layers (`layers=a,b,c`), the open sheet (`fiche=62498`), the basemap (`fond=osm`) and
-// the site finder's filters and weights (`sites=territory%3D…`), so a copied link restores them.
+// the site finder's filters and weights (`sites=t-62498~p-acv`), so a copied link restores them.
 import { setVisible, visibleLayers } from './panel.js';
 
 function params() {
@@ -17,8 +17,9 @@ export function setHashParam(key, value) {
   const p = params();
   if (value === null || value === undefined || value === '') p.delete(key);
   else p.set(key, value);
-  // MapLibre reads `map=z/lat/lon` with its slashes as typed: keep them unescaped.
-  const hash = `#${p.toString().replace(/%2F/g, '/').replace(/%2C/g, ',')}`;
+  // MapLibre reads `map=z/lat/lon` with its slashes as typed, and rewrites the hash from its
+  // decoded parts: keep the characters a fragment allows unescaped (values hold no `&`, `=`, `%`).
+  const hash = `#${p.toString().replace(/%2F/g, '/').replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%7E/g, '~')}`;
   window.history.replaceState(window.history.state, '', hash);
 }
 

@@ -40,6 +40,10 @@ export function legendRows(layer) {
       return { color, label };
     });
     rows.push({ color: '#d9d9d9', label: 'non publié / sans donnée' });
+    // Groups of points carrying the mean and the maximum: coloured by the mean, ringed by the max.
+    if (layer.geometry_type === 'Point' && layer.aggregate_below && layer.cell_stats?.includes(s.choropleth.property)) {
+      rows.push({ color: colors[1], ring: colors[colors.length - 1], big: true, label: `groupe (sous le zoom ${layer.aggregate_below}) : couleur de la moyenne, anneau du maximum, taille selon le nombre` });
+    }
     return { unit, rows };
   }
   if (s.categories) {
@@ -61,7 +65,7 @@ function legendHtml(layer) {
   const { unit, rows } = legendRows(layer);
   const kind = kindOf(layer);
   return `<div class="legend">${unit ? `<div>${escape(unit)}</div>` : ''}${rows
-    .map((r) => `<div class="row"><span class="swatch ${kind === 'point' ? 'point' : ''}" style="background:${r.color}${r.big ? ';width:1.2rem;height:1.2rem' : ''}"></span>${escape(r.label)}</div>`)
+    .map((r) => `<div class="row"><span class="swatch ${kind === 'point' ? 'point' : ''}" style="background:${r.color}${r.big ? ';width:1.2rem;height:1.2rem' : ''}${r.ring ? `;border:3px solid ${r.ring}` : ''}"></span>${escape(r.label)}</div>`)
     .join('')}</div>`;
 }
 

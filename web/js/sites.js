@@ -16,24 +16,23 @@ export const COMPONENTS = [
 ];
 const KIND = { friche: 'Friche', vacance: 'Vacance longue', residence: 'Résidence fragile' };
 const KINDS = Object.keys(KIND);
-/** Score classes of the legend and the map, 0–100. */
-export const SCORE_BREAKS = [20, 40, 60, 80];
-export const SCORE_COLORS = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
+/** Sites listed (the map and the exports hold every match). */
 const LIST = 50;
-
-export const scoreColor = (score) => SCORE_COLORS[SCORE_BREAKS.filter((b) => score >= b).length];
-
-/** The MapLibre colour expression of the score classes. */
-export function scoreExpression() {
-  const e = ['step', ['get', 'score'], SCORE_COLORS[0]];
-  SCORE_BREAKS.forEach((b, i) => e.push(b, SCORE_COLORS[i + 1]));
-  return e;
+/** Score classes (0–100) of the legend: those of the style's `sites-ranked` layer, a `step` on
+ * the score. */
+function scoreClasses(map) {
+  const e = map.getLayer('sites-ranked') ? map.getPaintProperty('sites-ranked', 'circle-color') : null;
+  if (!Array.isArray(e) || e[0] !== 'step') return { breaks: [], colors: ['#f03b20'] };
+  const colors = [e[2]];
+  const breaks = [];
+  for (let i = 3; i + 1 < e.length; i += 2) { breaks.push(e[i]); colors.push(e[i + 1]); }
+  return { breaks, colors };
 }
 
-function legend() {
-  return `<strong>Score</strong> ${SCORE_COLORS.map((c, i) => {
-    const lo = i === 0 ? 0 : SCORE_BREAKS[i - 1];
-    const hi = SCORE_BREAKS[i] ?? 100;
+function legend({ breaks, colors }) {
+  return `<strong>Score</strong> ${colors.map((c, i) => {
+    const lo = i === 0 ? 0 : breaks[i - 1];
+    const hi = breaks[i] ?? 100;
     return `<span class="row"><span class="swatch point" style="background:${c}"></span>${lo}–${hi}</span>`;
   }).join('')}`;
 }
@@ -51,18 +50,28 @@ export function encodeFilters(f) {
   return p;
 }
 
-/** The filters read back from a query (the URL's `sites=` value); names are filled in later. */
-export function decodeFilters(text) {
-  const p = new URLSearchParams(text ?? '');
+/** The filters as the page's URL keeps them (`sites=t-62498,62510~p-acv~k-friche~w-vacancy:0.5,…`):
+ * no `&`, `=` or `%`, which MapLibre's own rewriting of the hash would not keep. */
+export function filtersToHash(f) {
+  const p = encodeFilters(f);
+  const parts = [['t', 'territory'], ['p', 'programme'], ['k', 'kind'], ['w', 'weights']]
+    .filter(([, key]) => p.has(key))
+    .map(([short, key]) => `${short}-${p.get(key)}`);
+  return parts.join('~');
+}
+
+/** The filters read back from the URL's `sites=` value; territory names are filled in later. */
+export function filtersFromHash(text) {
+  const get = Object.fromEntries((text ?? '').split('~').filter((g) => g.includes('-')).map((g) => [g.slice(0, g.indexOf('-')), g.slice(g.indexOf('-') + 1)]));
   const weights = Object.fromEntries(COMPONENTS.map(([id, , w]) => [id, w]));
-  for (const part of (p.get('weights') ?? '').split(',').filter(Boolean)) {
+  for (const part of (get.w ?? '').split(',').filter(Boolean)) {
     const [id, v] = part.split(':');
-    if (id in weights && Number.isFinite(Number(v))) weights[id] = Number(v);
+    if (id in weights && v !== '' && Number.isFinite(Number(v))) weights[id] = Number(v);
   }
   return {
-    territories: (p.get('territory') ?? '').split(',').filter(Boolean).map((code) => ({ code, name: code })),
-    programmes: (p.get('programme') ?? '').split(',').filter((v) => ['acv', 'pvd', 'ort'].includes(v)),
-    kinds: p.has('kind') ? p.get('kind').split(',').filter((k) => KINDS.includes(k)) : [...KINDS],
+    territories: (get.t ?? '').split(',').filter((c) => /^[0-9A-Za-z-]{1,20}$/.test(c)).map((code) => ({ code, name: code })),
+    programmes: (get.p ?? '').split(',').filter((v) => ['acv', 'pvd', 'ort'].includes(v)),
+    kinds: get.k ? get.k.split(',').filter((k) => KINDS.includes(k)) : [...KINDS],
     weights,
   };
 }
@@ -96,8 +105,10 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
   const sheet = panel.querySelector('#site-sheet');
   const chips = panel.querySelector('#sites-chips');
   const form = panel.querySelector('#sites-filters');
-  panel.querySelector('#sites-legend').innerHTML = legend();
-  let filters = decodeFilters('');
+  const classes = scoreClasses(map);
+  const scoreColor = (score) => classes.colors[classes.breaks.filter((b) => score >= b).length];
+  panel.querySelector('#sites-legend').innerHTML = legend(classes);
+  let filters = filtersFromHash('');
   const labelsOf = (layerId) => layers?.find((l) => l.id === layerId)?.labels ?? {};
 
   // Weights: a slider per component.
@@ -156,7 +167,7 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
 
   let requests = 0;
   async function refresh() {
-    onChange?.(encodeFilters(filters).toString());
+    onChange?.(filtersToHash(filters));
     if (!filters.kinds.length) {
       list.replaceChildren();
       count.textContent = 'Choisissez au moins un type de site.';
@@ -168,10 +179,7 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
     if (source?.setTiles) {
       const q = query();
       source.setTiles([`${new URL('api/sites/tiles/{z}/{x}/{y}.mvt', window.location.href).href.replace(/%7B/g, '{').replace(/%7D/g, '}')}${q ? `?${q}` : ''}`]);
-      if (map.getLayer('sites-ranked')) {
-        map.setPaintProperty('sites-ranked', 'circle-color', scoreExpression());
-        map.setLayoutProperty('sites-ranked', 'visibility', 'visible');
-      }
+      if (map.getLayer('sites-ranked')) map.setLayoutProperty('sites-ranked', 'visibility', 'visible');
     }
     const mine = ++requests;
     count.textContent = 'Recherche…';
@@ -183,7 +191,13 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
       list.replaceChildren();
       return;
     }
-    const { sites, matched } = body;
+    const { sites, matched, export_max: exportMax } = body;
+    // A download holds every match up to the server's ceiling: past it, the links give way to a hint.
+    const exports = panel.querySelector('.exports');
+    const tooMany = exportMax !== undefined && matched > exportMax;
+    exports.querySelector('.links').hidden = tooMany;
+    exports.querySelector('.too-many')?.remove();
+    if (tooMany) exports.insertAdjacentHTML('beforeend', `<span class="too-many">plus de ${num(exportMax)} sites : choisissez des communes, un EPCI ou un programme pour les exporter.</span>`);
     count.textContent = matched === 0
       ? 'Aucun site ne correspond à ces filtres.'
       : `${num(sites.length)} affiché${sites.length > 1 ? 's' : ''} sur ${plural(matched, 'site trouvé', 'sites trouvés')}`;
@@ -193,9 +207,11 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
       li.tabIndex = 0;
       li.dataset.site = `${s.layer}/${s.id}`;
       li.setAttribute('aria-label', `${s.rank}. ${KIND[s.kind] ?? s.kind}, score ${num(s.score)} sur 100 : ${s.label}`);
+      // The label names the site ("Friche « … »", "3 logements vacants depuis 2 ans", "Résidence
+      // 12 rue …"); the kind goes with where it is.
       li.innerHTML = `<span class="score" style="background:${scoreColor(s.score)}">${num(Math.round(s.score))}</span>`
-        + `<span><strong>${escape(KIND[s.kind] ?? s.kind)}</strong> — ${escape(s.label)}${s.synthetic ? ' <span class="badge">synthétique</span>' : ''}</span>`
-        + `<span class="where">${where(s)}</span><span class="comp">${escape(topReasons(s))}</span>`;
+        + `<span><strong>${escape(s.label)}</strong>${s.synthetic ? ' <span class="badge">synthétique</span>' : ''}</span>`
+        + `<span class="where">${escape(KIND[s.kind] ?? s.kind)} · ${where(s)}</span><span class="comp">${escape(topReasons(s))}</span>`;
       const go = () => { map.flyTo({ center: [s.lon, s.lat], zoom: 16 }); openSite(s.layer, s.id); };
       li.addEventListener('click', go);
       li.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); go(); } });
@@ -264,9 +280,9 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
       panel.hidden = true;
       if (map.getLayer('sites-ranked')) map.setLayoutProperty('sites-ranked', 'visibility', 'none');
     },
-    /** Restores filters from the URL's `sites=` value; territory names come from the search. */
+    /** Restores the filters of the URL's `sites=` value; territory names come from the search. */
     async restore(text) {
-      filters = decodeFilters(text);
+      filters = filtersFromHash(text);
       await Promise.all(filters.territories.map(async (t) => {
         const res = await fetch(`api/search?q=${encodeURIComponent(t.code)}&limit=1`).catch(() => null);
         const hit = res?.ok ? (await res.json()).results?.[0] : null;
@@ -274,7 +290,6 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
       }));
       syncForm();
     },
-    filters: () => encodeFilters(filters).toString(),
     openSite,
     closeSite,
     refresh,

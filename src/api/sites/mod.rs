@@ -196,7 +196,7 @@ async fn list_sites(
         let matched = all.len();
         if output == Output::Json {
             let found = &all[..q.limit.min(matched)];
-            return Ok(Json(json!({"weights": q.weights, "matched": matched, "count": found.len(), "sites": found})).into_response());
+            return Ok(Json(json!({"weights": q.weights, "matched": matched, "count": found.len(), "export_max": MAX_EXPORT, "sites": found})).into_response());
         }
         // A download holds every match, or the first `limit` when given.
         let n = match limit {
@@ -305,6 +305,12 @@ async fn get_sites_tile(
                         ),
                         ("score", crate::layer::Value::Float(s.score)),
                         ("synthetic", crate::layer::Value::Bool(s.synthetic)),
+                        // What opens the site's sheet (/api/sites/{layer}/{id}).
+                        (
+                            "layer",
+                            crate::layer::Value::String(s.layer.as_str().into()),
+                        ),
+                        ("id", crate::layer::Value::Int(i64::from(s.id))),
                     ];
                     for (name, v) in s.components.iter() {
                         props.push((name, crate::layer::Value::Float(v)));
