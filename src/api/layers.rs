@@ -50,6 +50,9 @@ struct LayerView<'a> {
     aggregate_below: Option<u8>,
     /// Properties whose mean (under their own name) and maximum (`<name>_max`) the cells carry.
     cell_stats: &'a [String],
+    /// What the analyses take the layer for (`[analysis] role`): `friches`, `vacancy` and
+    /// `residences` are the site finder's candidates, whose sheet the map opens.
+    role: Option<crate::config::Role>,
     load: &'a LoadReport,
 }
 
@@ -79,6 +82,7 @@ impl<'a> LayerView<'a> {
                 .aggregate
                 .as_ref()
                 .map_or(&[], |a| a.stats.as_slice()),
+            role: c.role,
             theme_title: crate::config::THEMES
                 .iter()
                 .find(|(id, _)| *id == c.style.theme)

@@ -67,7 +67,8 @@ async function popupAt(page, at) {
       title: popup.querySelector('h3').textContent,
       // Every piece on its own (folded details included), as a reader takes them in.
       text: [...popup.querySelectorAll('h3, p, th, td, summary')].filter((e) => !e.querySelector('table')).map((e) => e.textContent).join(' | '),
-      sheet: !!popup.querySelector('button'),
+      sheet: !!popup.querySelector('button.open-territory'),
+      site: !!popup.querySelector('button.open-site'),
     };
   });
 }
@@ -114,11 +115,11 @@ test('popups speak French: labels, numbers, years, plurals; territories open the
   const { page, errors } = await open(`${base}/#map=14/50.43/2.83`);
 
   const cases = [
-    { name: 'residence', layer: 'rpls', at: [15, 50.432, 2.832], kind: 'point', title: /^Résidence/ },
+    { name: 'residence', layer: 'rpls', at: [15, 50.432, 2.832], kind: 'point', title: /^Résidence/, site: true },
     { name: 'residences-cell', layer: 'rpls', at: [11, 50.43, 2.83], kind: 'cell', title: /^\d[\d\u202F]*\u00A0résidences? ?/ },
-    { name: 'vacancy', layer: 'vacance_batiments', at: [15, 50.43, 2.83], kind: 'point', title: /^\d+\u00A0logements? vacants? depuis \d+\u00A0ans?$/ },
+    { name: 'vacancy', layer: 'vacance_batiments', at: [15, 50.43, 2.83], kind: 'point', title: /^\d+\u00A0logements? vacants? depuis \d+\u00A0ans?$/, site: true },
     { name: 'vacancy-cell', layer: 'vacance_batiments', at: [10, 50.43, 2.83], kind: 'cell', title: /^\d[\d\u202F]*\u00A0bâtiments?/ },
-    { name: 'friche', layer: 'friches', at: [12, 50.43, 2.83], kind: 'point', title: /^Friche/ },
+    { name: 'friche', layer: 'friches', at: [12, 50.43, 2.83], kind: 'point', title: /^Friche/, site: true },
     { name: 'ort', layer: 'ort', at: [12, 50.43, 2.83], kind: 'point', title: /./ },
     { name: 'commune', layer: 'communes', at: [13, 50.43, 2.83], kind: 'polygon', title: /^Lens \(62498\)$/, sheet: true },
     { name: 'lovac', layer: 'lovac', at: [13, 50.43, 2.83], kind: 'polygon', title: /^Lens \(62498\)$/, sheet: true },
@@ -137,6 +138,7 @@ test('popups speak French: labels, numbers, years, plurals; territories open the
     }
     assert.match(popup.title, c.title, `${c.name}: title ${popup.title}`);
     assert.equal(popup.sheet, !!c.sheet, `${c.name}: sheet button`);
+    assert.equal(popup.site, !!c.site, `${c.name}: site sheet button (the finder's candidates only)`);
     checkPopup(c.name, popup, byId.get(c.layer), at.properties);
     if (c.name === 'vacancy') {
       // The title's count is the feature's own, and agrees with it.
@@ -152,7 +154,7 @@ test('popups speak French: labels, numbers, years, plurals; territories open the
   // The sheet of the EPCI opens from its popup.
   await view(page, 9, 50.43, 2.83, ['epci']);
   await popupAt(page, await target(page, 'epci', 'polygon'));
-  await page.click('.maplibregl-popup .popup button');
+  await page.click('.maplibregl-popup .popup button.open-territory');
   await page.waitForSelector('#sheet:not([hidden]) .indicators', { timeout: 30_000 });
   assert.match(await page.textContent('#sheet-content h2'), /Lens/);
 

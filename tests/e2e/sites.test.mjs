@@ -129,7 +129,30 @@ test('narrow the sites to Lens and ACV, export all of them, open a sheet, share 
   await second.page.waitForSelector('#site-sheet .site-sheet', { timeout: 30_000 });
   assert.equal(await second.page.$('.maplibregl-popup'), null, 'no popup over the sheet');
 
+  // A residence's popup leads to its site sheet (its score explained), whatever the filters.
+  await page.keyboard.press('Escape');
+  await page.evaluate(() => window.bourg.map.jumpTo({ center: [2.83, 50.43], zoom: 15 }));
+  await idle(page);
+  const residence = await page.evaluate(() => {
+    const map = window.bourg.map;
+    const f = map.queryRenderedFeatures({ layers: ['rpls-circle'] }).find((x) => !x.properties.aggregated && x.id !== undefined);
+    if (!f) return null;
+    const p = map.project(f.geometry.coordinates);
+    const box = map.getContainer().getBoundingClientRect();
+    return { x: box.left + p.x, y: box.top + p.y, id: f.id };
+  });
+  assert.ok(residence, 'a residence drawn at z15');
+  await page.mouse.click(residence.x, residence.y);
+  await page.waitForSelector('.maplibregl-popup .popup');
+  // (The residence under the click: the topmost one where several overlap.)
+  const sheetAnswer = page.waitForResponse((r) => /\/api\/sites\/rpls\/\d+/.test(r.url()));
+  await page.click('.maplibregl-popup button.open-site');
+  assert.equal((await sheetAnswer).status(), 200);
+  await page.waitForSelector('#site-sheet .site-sheet');
+  assert.match(await page.textContent('#site-sheet'), /Pourquoi ce score/);
+
   // A territory sheet in the link: reopening it opens the sheet.
+  await page.keyboard.press('Escape');
   await page.keyboard.press('Escape');
   await page.evaluate(() => window.bourg.showSheet('62498', 'Lens'));
   await page.waitForSelector('#sheet:not([hidden]) .indicators');

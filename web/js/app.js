@@ -48,6 +48,7 @@ window.addEventListener('hashchange', () => {
 });
 
 // Popups.
+const SITE_ROLES = ['friches', 'vacancy', 'residences'];
 const popup = new maplibregl.Popup({ maxWidth: '20rem' });
 map.on('click', (e) => {
   if (draw.isDrawing()) return; // clicks place the vertices of a perimeter
@@ -66,9 +67,28 @@ map.on('click', (e) => {
   const div = document.createElement('div');
   div.className = 'popup';
   div.innerHTML = `<h3>${d.title}</h3>${d.body}`;
+  // A candidate of the site finder (a brownfield, a vacancy building, a residence): its sheet,
+  // with its score explained. The tiles carry each feature's id.
+  if (SITE_ROLES.includes(layer?.role) && hit.id !== undefined && !hit.properties.aggregated) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'open-site';
+    button.textContent = 'Fiche du site (score expliqué)';
+    button.addEventListener('click', () => {
+      popup.remove();
+      draw.cancel();
+      sheet.hidden = true;
+      setHashParam('fiche', null);
+      making(sitesAside);
+      sitesButton.setAttribute('aria-expanded', 'true');
+      sitesPanel.openSite(layer.id, hit.id);
+    });
+    div.append(button);
+  }
   if (d.territory) {
     const button = document.createElement('button');
     button.type = 'button';
+    button.className = 'open-territory';
     button.textContent = 'Fiche du territoire';
     button.addEventListener('click', () => showSheet(d.territory.code, d.territory.name));
     div.append(button);

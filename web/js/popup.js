@@ -107,13 +107,19 @@ function cluster(p, w, title) {
   };
 }
 
+/** The fields of the CNIG standard a brownfield popup leads with, when the data has them. */
+const FRICHE_MAIN = ['site_type', 'site_adresse', 'unite_fonciere_surface', 'bati_surface', 'proprio_type', 'urba_zone_type', 'sol_pollution_existe'];
+
 function friche(p, w) {
+  // The status always (unknown said so); the CNIG fields the site has; the rest folded, as most
+  // sites of the inventory have no CNIG record.
+  const known = FRICHE_MAIN.filter((k) => p[k] !== undefined && p[k] !== null && p[k] !== '');
   return {
     title: p.site_nom ? `Friche ${escape(p.site_nom)}` : 'Friche',
     body: rows([
       [w.label('site_statut'), w.value('site_statut')],
-      ...restRows(w, ['site_statut', 'site_nom']),
-    ]),
+      ...known.map((k) => [w.label(k), w.value(k)]),
+    ]) + details(w, ['site_statut', 'site_nom', ...known]),
   };
 }
 

@@ -266,6 +266,8 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
     if (sheet.hidden) return false;
     sheet.hidden = true;
     finder.hidden = false;
+    // Opened from a popup, the finder has not searched yet.
+    if (!list.children.length) refresh();
     list.querySelector('li')?.focus();
     return true;
   }
