@@ -161,6 +161,20 @@ test('narrow the sites to Lens and ACV, export all of them, open a sheet, share 
   await third.page.waitForSelector('#sheet:not([hidden]) .indicators', { timeout: 30_000 });
   assert.equal(await third.page.textContent('#sheet h2'), 'Lens');
 
+  // The basemap goes in the link too (the IGN tiles answered here by a 1-pixel PNG: no network).
+  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await page.route(/data\.geopf\.fr/, (route) => route.fulfill({ status: 200, contentType: 'image/png', body: PNG }));
+  await page.selectOption('#basemap', 'ign');
+  assert.match(page.url(), /fond=ign/);
+  const withBasemap = page.url();
+  await page.goto('about:blank');
+  await page.goto(withBasemap);
+  await page.waitForFunction(() => window.bourg?.ready === true, null, { timeout: 60_000 });
+  assert.equal(await page.inputValue('#basemap'), 'ign', 'the link restores the basemap');
+  await page.waitForSelector('#sheet:not([hidden]) .indicators', { timeout: 30_000 });
+  assert.equal(await page.textContent('#sheet h2'), 'Lens', 'and the sheet with it');
+  assert.ok(await page.evaluate(() => window.bourg.map.getStyle().layers.some((l) => l.type === 'raster')), 'the basemap is drawn');
+
   assert.deepEqual(errors, [], 'no console errors');
   assert.deepEqual(second.errors, [], 'no console errors from the link');
   assert.deepEqual(third.errors, [], 'no console errors from the sheet link');
