@@ -43,16 +43,12 @@ fn draw_order(layer: &Layer) -> (u8, u8) {
 /// The colour expression of a layer: its choropleth, its categories or its plain colour.
 pub fn color_expression(s: &StyleConfig) -> Value {
     if let Some(c) = &s.choropleth {
-        let mut step = vec![
-            json!("step"),
-            json!(["get", c.property]),
-            json!(c.colors[0]),
-        ];
-        for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
-            step.push(json!(b));
-            step.push(json!(color));
-        }
-        return json!(["case", ["has", c.property], step, NO_DATA]);
+        return json!([
+            "case",
+            ["has", c.property],
+            class_step(c, &c.property),
+            NO_DATA
+        ]);
     }
     if let Some(c) = &s.categories {
         let mut m = vec![json!("match"), json!(["get", c.property])];
@@ -66,6 +62,17 @@ pub fn color_expression(s: &StyleConfig) -> Value {
         return Value::Array(m);
     }
     json!(s.color)
+}
+
+/// The choropleth's classes as a `step` on `property` (the choropleth's own, or a cell's maximum
+/// of it).
+fn class_step(c: &crate::config::Choropleth, property: &str) -> Value {
+    let mut step = vec![json!("step"), json!(["get", property]), json!(c.colors[0])];
+    for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
+        step.push(json!(b));
+        step.push(json!(color));
+    }
+    Value::Array(step)
 }
 
 /// The outline of a point layer's circles: white, except for the groups of a choropleth layer
@@ -86,13 +93,8 @@ fn max_stroke(layer: &Layer) -> (Value, Value) {
         return (json!("#ffffff"), json!(1));
     };
     let max = format!("{}_max", c.property);
-    let mut step = vec![json!("step"), json!(["get", max]), json!(c.colors[0])];
-    for (b, color) in c.breaks.iter().zip(&c.colors[1..]) {
-        step.push(json!(b));
-        step.push(json!(color));
-    }
     (
-        json!(["case", ["has", max], step, "#ffffff"]),
+        json!(["case", ["has", max], class_step(c, &max), "#ffffff"]),
         json!(["case", ["has", max], 2.5, 1]),
     )
 }
@@ -232,21 +234,24 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
                 json!({"line-color": color, "line-width": 1.5}),
                 json!({}),
             )),
-            GeometryKind::Point | GeometryKind::None => style_layers.push(make(
-                "circle",
-                "circle",
-                json!({
-                    "circle-color": cell_color(s),
-                    "circle-opacity": 0.85,
-                    "circle-stroke-color": max_stroke(layer).0,
-                    "circle-stroke-width": max_stroke(layer).1,
-                    "circle-radius": ["case",
-                        ["has", "count"],
-                        ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 5, 100, 28],
-                        5]
-                }),
-                json!({}),
-            )),
+            GeometryKind::Point | GeometryKind::None => {
+                let (stroke, stroke_width) = max_stroke(layer);
+                style_layers.push(make(
+                    "circle",
+                    "circle",
+                    json!({
+                        "circle-color": cell_color(s),
+                        "circle-opacity": 0.85,
+                        "circle-stroke-color": stroke,
+                        "circle-stroke-width": stroke_width,
+                        "circle-radius": ["case",
+                            ["has", "count"],
+                            ["interpolate", ["linear"], ["sqrt", ["get", "count"]], 1, 5, 100, 28],
+                            5]
+                    }),
+                    json!({}),
+                ));
+            }
         }
         if let Some(label) = &s.label {
             let polygons = layer.geometry_kind != GeometryKind::Point;

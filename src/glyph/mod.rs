@@ -207,16 +207,9 @@ impl GlyphCache {
 
 /// The glyphs of one font in one range (only the code points it has).
 fn render(font: &Font, start: u32) -> Result<Fontstack, GlyphError> {
-    let failed = |source| GlyphError::Render {
-        font: font.name,
-        source,
-    };
-    let library = freetype::Library::init().map_err(|e| failed(e.into()))?;
-    let face = library
-        .new_memory_face(font.data.to_vec(), 0)
-        .map_err(|e| failed(e.into()))?;
-    pbf_font_tools::glyph_range_for_face(&face, start, start + RANGE - 1, SIZE, RADIUS, CUTOFF)
-        .map_err(failed)
+    with_face(font, |face| {
+        pbf_font_tools::glyph_range_for_face(face, start, start + RANGE - 1, SIZE, RADIUS, CUTOFF)
+    })
 }
 
 /// How many code points a font has.
@@ -224,6 +217,15 @@ fn render(font: &Font, start: u32) -> Result<Fontstack, GlyphError> {
 /// # Errors
 /// [`GlyphError::Render`] when FreeType cannot open it.
 pub fn coverage(font: &Font) -> Result<usize, GlyphError> {
+    with_face(font, |face| Ok(face.chars().count()))
+}
+
+/// Opens a font with FreeType (a library of its own, living as long as the face) and hands its
+/// face to `use_face`; every failure is a [`GlyphError::Render`] naming the font.
+fn with_face<T>(
+    font: &Font,
+    use_face: impl FnOnce(&freetype::Face) -> Result<T, pbf_font_tools::PbfFontError>,
+) -> Result<T, GlyphError> {
     let failed = |source| GlyphError::Render {
         font: font.name,
         source,
@@ -232,7 +234,7 @@ pub fn coverage(font: &Font) -> Result<usize, GlyphError> {
     let face = library
         .new_memory_face(font.data.to_vec(), 0)
         .map_err(|e| failed(e.into()))?;
-    Ok(face.chars().count())
+    use_face(&face).map_err(failed)
 }
 
 #[cfg(test)]

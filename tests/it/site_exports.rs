@@ -8,7 +8,8 @@ use axum::body::Body;
 use axum::http::Request;
 use serde_json::Value;
 
-use crate::support::{app, demo_layers, get_json, send};
+use crate::sites::COMPONENTS;
+use crate::support::{app, demo_layers, get_json, send, temp_file};
 
 /// The French headers, in order (the contract with spreadsheet users).
 const HEADERS: [&str; 21] = [
@@ -35,16 +36,6 @@ const HEADERS: [&str; 21] = [
     "lat",
 ];
 
-const COMPONENTS: [&str; 7] = [
-    "vacancy",
-    "perimeter",
-    "centre",
-    "stock",
-    "size",
-    "detente",
-    "fragility",
-];
-
 /// More than the 50 a JSON page holds by default, fewer than the 1,000 of its largest page.
 const QUERY: &str = "territory=62498,62510&kind=friche,residence&weights=fragility:0.3";
 
@@ -58,17 +49,6 @@ async fn download(app: &axum::Router, query: &str) -> (axum::http::HeaderMap, Ve
     .await;
     assert_eq!(status, 200, "{query}: {}", String::from_utf8_lossy(&body));
     (headers, body.to_vec())
-}
-
-fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = tempfile::Builder::new()
-        .prefix("site-export")
-        .tempdir()
-        .expect("temp dir")
-        .keep();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("write");
-    path
 }
 
 fn python(script: &str, arg: &std::path::Path) -> Value {

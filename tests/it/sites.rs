@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::support::{app, demo_data, demo_layers, error_description, get_json, send};
 
-const COMPONENTS: [&str; 7] = [
+/// The components' names, in the API's order (written here, not read from the crate).
+pub(crate) const COMPONENTS: [&str; 7] = [
     "vacancy",
     "perimeter",
     "centre",
@@ -118,14 +119,7 @@ async fn download(app: &axum::Router, query: &str, ext: &str) -> std::path::Path
         .to_str()
         .expect("ascii")
         .contains("attachment"));
-    let dir = tempfile::Builder::new()
-        .prefix("sites")
-        .tempdir()
-        .expect("temp dir")
-        .keep();
-    let path = dir.join(format!("sites.{ext}"));
-    std::fs::write(&path, body).expect("write");
-    path
+    crate::support::temp_file(&format!("sites.{ext}"), &body)
 }
 
 /// A file read by GDAL (ogr2ogr to GeoJSON), its features' properties.

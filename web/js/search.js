@@ -2,10 +2,12 @@
 // case-insensitive on the server; each result says what it is.
 import { escape } from './format.js';
 
-const KIND = { communes: 'commune', epci: 'intercommunalité', departements: 'département' };
-
 export function setupSearch(input, list, onPick, { layers = [] } = {}) {
-  const kindOf = (r) => KIND[r.layer] ?? layers.find((l) => l.id === r.layer)?.title ?? '';
+  // What a result is: its layer's noun (`noun` in the layer's TOML), else the layer's title.
+  const kindOf = (r) => {
+    const layer = layers.find((l) => l.id === r.layer);
+    return layer?.noun?.one ?? layer?.title ?? '';
+  };
   let results = [];
   let active = -1;
   let timer;

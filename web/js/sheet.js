@@ -1,7 +1,7 @@
 // The territory sheet: a commune's indicators from /api/territories/{code}, each with its source
 // (producer, date, a mark when synthetic) and bars against its département and France (the national
 // reference; none for the synthetic social stock).
-import { escape, num } from './format.js';
+import { escape, num, plural } from './format.js';
 import { printButton } from './print.js';
 
 function display(ind, value) {
@@ -48,8 +48,6 @@ function cell(ind) {
 function note(ind) {
   return ind.note ? `<span class="note">${escape(ind.note)}</span>` : '';
 }
-
-const plural = (n, one, many) => `${num(n)}\u00a0${Math.abs(n) < 2 ? one : many}`;
 
 /** Renders a report of /api/territories. */
 export function renderReport(content, report) {

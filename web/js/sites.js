@@ -2,7 +2,7 @@
 // programme and kind, ranked by a 0–100 score whose weights the user sets; every match drawn on
 // the map (the sites tiles, same query), the best listed with where they are and why they rank,
 // "N affichés sur M", exports of all matches, and a sheet per site (/api/sites/{layer}/{id}).
-import { escape, num } from './format.js';
+import { escape, isPlural, num, plural } from './format.js';
 import { setupSearch } from './search.js';
 
 export const COMPONENTS = [
@@ -36,8 +36,6 @@ function legend({ breaks, colors }) {
     return `<span class="row"><span class="swatch point" style="background:${c}"></span>${lo}–${hi}</span>`;
   }).join('')}`;
 }
-
-const plural = (n, one, many) => `${num(n)}\u00a0${Math.abs(n) < 2 ? one : many}`;
 
 /** The filters and weights as they go in /api/sites' query and in the page's URL. */
 export function encodeFilters(f) {
@@ -200,7 +198,7 @@ export function setupSites(map, panel, { layers, onChange } = {}) {
     if (tooMany) exports.insertAdjacentHTML('beforeend', `<span class="too-many">plus de ${num(exportMax)} sites : choisissez des communes, un EPCI ou un programme pour les exporter.</span>`);
     count.textContent = matched === 0
       ? 'Aucun site ne correspond à ces filtres.'
-      : `${num(sites.length)} affiché${sites.length > 1 ? 's' : ''} sur ${plural(matched, 'site trouvé', 'sites trouvés')}`;
+      : `${num(sites.length)} affiché${isPlural(sites.length) ? 's' : ''} sur ${plural(matched, 'site trouvé', 'sites trouvés')}`;
     count.dataset.matched = String(matched);
     list.replaceChildren(...sites.map((s) => {
       const li = document.createElement('li');

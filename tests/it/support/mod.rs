@@ -252,3 +252,16 @@ pub fn read_csv(path: &Path, sep: char) -> Vec<std::collections::BTreeMap<String
         .map(|r| header.iter().cloned().zip(r).collect())
         .collect()
 }
+
+/// `bytes` written to a file `name` in a new temporary folder, for a reader run afterwards
+/// (GDAL, Python). The folder is kept: the path outlives this call.
+pub fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = tempfile::Builder::new()
+        .prefix("bourg-test")
+        .tempdir()
+        .expect("temp dir")
+        .keep();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
