@@ -37,6 +37,13 @@ pub enum AppError {
         /// Seconds after which to try again.
         retry_after_s: u64,
     },
+    /// Signed in, but not allowed: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The write was made against a state that changed (a stale revision in the body, or none
+    /// for something that exists): 409.
+    #[error("{0}")]
+    Conflict(String),
     /// A reload failed (admin routes only, so the cause may be shown): 409.
     #[error("{0}")]
     ReloadFailed(String),
@@ -67,6 +74,8 @@ impl AppError {
             AppError::UriTooLong(_) => (StatusCode::URI_TOO_LONG, "URITooLong"),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             AppError::Unavailable { .. } => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
             AppError::ReloadFailed(_) => (StatusCode::CONFLICT, "ReloadFailed"),
             AppError::PreconditionFailed(_) => {
                 (StatusCode::PRECONDITION_FAILED, "PreconditionFailed")
@@ -109,6 +118,25 @@ impl From<crate::state::WorkError> for AppError {
     }
 }
 
+impl From<crate::qualif::QualifError> for AppError {
+    fn from(e: crate::qualif::QualifError) -> Self {
+        use crate::qualif::QualifError as Q;
+        match e {
+            Q::Invalid(m) => AppError::BadRequest(m),
+            Q::NotFound(m) => AppError::NotFound(m),
+            Q::Unauthenticated(m) => AppError::Unauthorized(m),
+            Q::Forbidden(m) => AppError::Forbidden(m),
+            Q::Conflict {
+                message,
+                precondition: true,
+                ..
+            } => AppError::PreconditionFailed(message),
+            Q::Conflict { message, .. } => AppError::Conflict(message),
+            Q::Db(e) => AppError::Internal(Box::new(e)),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -128,7 +156,7 @@ impl IntoResponse for AppError {
             AppError::Unauthorized(_) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"bourg-admin\""),
+                    HeaderValue::from_static("Bearer realm=\"bourg\""),
                 );
             }
             _ => {}

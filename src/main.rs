@@ -21,6 +21,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
 enum Command {
     /// Load every layer and serve them over HTTP.
     Serve {
@@ -52,6 +53,15 @@ enum Command {
         limits: LimitArgs,
         #[command(flatten)]
         cache: CacheArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Manage the organisations and members who rate residences (qualification du parc).
+    Admin {
+        #[command(subcommand)]
+        what: AdminCommand,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Load every layer, print what was found, and exit non-zero on any error.
     Check {
@@ -80,6 +90,63 @@ enum Command {
         #[arg(long, default_value = "layers/data")]
         data: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Organisations: landlords, communes, EPCIs, the State, associations.
+    Org {
+        #[command(subcommand)]
+        what: OrgCommand,
+    },
+    /// Members' personal tokens.
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add an organisation; prints it as a JSON line with its id.
+    Add {
+        /// Its name, e.g. "CA de Lens-Liévin".
+        #[arg(long)]
+        name: String,
+        /// bailleur, commune, epci, etat or association.
+        #[arg(long)]
+        kind: String,
+    },
+    /// List the organisations, one JSON line each.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Add a member to an organisation with a personal token, printed once (JSON line).
+    Add {
+        /// The organisation's id.
+        #[arg(long)]
+        org: i64,
+        /// The member's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke a member's token and close their sessions.
+    Revoke {
+        /// The member's id.
+        #[arg(long)]
+        member: i64,
+    },
+}
+
+/// Where ratings, organisations and members are kept.
+#[derive(Args)]
+struct DatabaseArgs {
+    /// `sqlite:PATH` (a file, created if missing) or `postgres://user:password@host/database`
+    /// (for several replicas).
+    #[arg(long, env = "BOURG_DATABASE", global = true, default_value = bourg::db::DatabaseUrl::DEFAULT, value_parser = bourg::db::DatabaseUrl::parse, hide_env_values = true)]
+    database: bourg::db::DatabaseUrl,
 }
 
 /// What a request may ask and how long it may take; who may use the admin routes; which pages
@@ -238,6 +305,7 @@ fn main() -> ExitCode {
             cpu_work,
             limits,
             cache,
+            database,
         } => {
             let defaults = limits.apply(Settings::new(web));
             let settings = Settings {
@@ -250,8 +318,15 @@ fn main() -> ExitCode {
                 },
                 ..defaults
             };
-            serve(layers, addr, settings, cache.options(true))
+            serve(
+                layers,
+                addr,
+                settings,
+                cache.options(true),
+                &database.database,
+            )
         }
+        Command::Admin { what, database } => admin(what, &database.database),
         Command::Check { layers, cache } => check(layers, cache.options(false)),
         Command::Synth {
             deps,
@@ -279,11 +354,55 @@ fn main() -> ExitCode {
     }
 }
 
+/// `bourg admin …`: prints what it made as JSON lines on stdout.
+fn admin(what: AdminCommand, database: &bourg::db::DatabaseUrl) -> anyhow::Result<()> {
+    use bourg::qualif::{accounts, OrgKind};
+    let db = bourg::db::Database::open(database)?;
+    let line = |v: serde_json::Value| println!("{v}");
+    db.with(|c| -> anyhow::Result<()> {
+        match what {
+            AdminCommand::Org {
+                what: OrgCommand::Add { name, kind },
+            } => {
+                let org = accounts::add_org(c, &name, OrgKind::parse(&kind)?)?;
+                line(serde_json::json!(org));
+            }
+            AdminCommand::Org {
+                what: OrgCommand::List,
+            } => {
+                for org in accounts::orgs(c)? {
+                    line(serde_json::json!(org));
+                }
+            }
+            AdminCommand::Token {
+                what: TokenCommand::Add { org, name },
+            } => {
+                let (member, token) = accounts::add_member(c, org, &name)?;
+                line(serde_json::json!({
+                    "member": member.id,
+                    "org": member.org.id,
+                    "name": member.name,
+                    "token": token,
+                }));
+                eprintln!("keep this token: it is shown once and stored hashed");
+            }
+            AdminCommand::Token {
+                what: TokenCommand::Revoke { member },
+            } => {
+                accounts::revoke_member(c, member)?;
+                eprintln!("member {member}'s token is revoked");
+            }
+        }
+        Ok(())
+    })
+}
+
 fn serve(
     layers: PathBuf,
     addr: SocketAddr,
     settings: Settings,
     options: LoadOptions,
+    database: &bourg::db::DatabaseUrl,
 ) -> anyhow::Result<()> {
     axum::http::HeaderValue::from_str(&settings.tile_cache_control)
         .context("--tile-cache-control is not a valid header value")?;
@@ -296,12 +415,14 @@ fn serve(
         ms = catalog.load_time.as_millis() as u64,
         "catalogue loaded"
     );
-    let state = AppState::new(catalog, settings);
-    // CPU-bound work holds a permit (see `AppState::blocking`); the few other blocking tasks
-    // (reloads, the cache writer) fit in the margin.
+    let db = bourg::db::Database::open(database)?;
+    tracing::info!(database = %db.describe(), "database ready");
+    let state = AppState::new(catalog, settings).with_database(db);
+    // CPU-bound work holds a permit (see `AppState::blocking`); the other blocking tasks
+    // (database work, reloads, the cache writer) fit in the margin.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(state.settings.cpu_work + 8)
+        .max_blocking_threads(state.settings.cpu_work + 24)
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async move {

@@ -127,6 +127,8 @@ pub struct AppState {
     pub refused: Arc<AtomicUsize>,
     /// The last reload, for `/health`; one reload at a time.
     reloads: Arc<Mutex<Option<ReloadReport>>>,
+    /// Where ratings live (see [`crate::qualif`]); `None`: this server keeps none.
+    pub db: Option<crate::db::Database>,
 }
 
 /// Why CPU-bound work did not run.
@@ -171,7 +173,14 @@ impl AppState {
             waiting: Arc::default(),
             refused: Arc::default(),
             reloads: Arc::default(),
+            db: None,
         }
+    }
+
+    /// The same state, keeping ratings in `db`.
+    pub fn with_database(mut self, db: crate::db::Database) -> Self {
+        self.db = Some(db);
+        self
     }
 
     /// Runs CPU-bound request work (rendering, analysis, encoding a page) on the blocking pool,

@@ -83,7 +83,7 @@ pub enum Method {
 }
 
 /// A numeric property of a feature (`None` when null, missing or not a number).
-pub(super) fn number<'a>(
+pub fn number<'a>(
     layer: &Layer,
     f: impl std::borrow::Borrow<crate::layer::Feature<'a>>,
     name: &str,

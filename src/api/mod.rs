@@ -9,6 +9,7 @@ mod glyphs;
 mod guard;
 mod health;
 mod layers;
+mod qualif;
 mod search;
 mod sites;
 mod style;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::routes())
         .merge(territories::routes(&state.settings.uploads))
         .merge(sites::routes())
+        .merge(qualif::routes())
         .merge(crate::ogc::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(move |request: axum::extract::Request| assets::web_file(web.clone(), request))
@@ -117,4 +119,20 @@ async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> impl IntoRe
 /// The 405 of a method on a path.
 pub(crate) fn method_not_allowed_on(method: &axum::http::Method, path: &str) -> AppError {
     AppError::MethodNotAllowed(format!("{method} is not allowed on {path}"))
+}
+
+/// A download: the body with its media type, named for saving.
+pub(crate) fn attachment(
+    body: Vec<u8>,
+    media_type: &'static str,
+    name: &str,
+) -> axum::response::Response {
+    use axum::http::header;
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }

@@ -211,25 +211,25 @@ async fn list_sites(
         let found = &all[..n];
         let internal = |e: String| AppError::Internal(e.into());
         Ok(match output {
-            Output::Json | Output::GeoJson => attachment(
+            Output::Json | Output::GeoJson => crate::api::attachment(
                 export::geojson(found).map_err(|e| AppError::Internal(e.into()))?,
                 "application/geo+json",
                 "sites.geojson",
             ),
-            Output::Csv => attachment(export::csv(found), "text/csv; charset=utf-8", "sites.csv"),
+            Output::Csv => crate::api::attachment(export::csv(found), "text/csv; charset=utf-8", "sites.csv"),
             Output::Xlsx => {
                 let method = export::Method {
                     weights: q.weights,
                     query: query.as_deref().unwrap_or(""),
                     matched,
                 };
-                attachment(
+                crate::api::attachment(
                     export::xlsx(&catalog, found, &method).map_err(|e| internal(e.to_string()))?,
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     "sites.xlsx",
                 )
             }
-            Output::Gpkg => attachment(
+            Output::Gpkg => crate::api::attachment(
                 export::gpkg(found).map_err(internal)?,
                 "application/geopackage+sqlite3",
                 "sites.gpkg",
@@ -237,16 +237,6 @@ async fn list_sites(
         })
     })
     .await?
-}
-
-fn attachment(body: Vec<u8>, media_type: &'static str, name: &str) -> Response {
-    let mut r = body.into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
 }
 
 /// The buffer of a sites tile, in tile units.
