@@ -176,6 +176,20 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// The `postgres` client blocks on its own runtime when it closes, which Tokio forbids on a
+    /// thread that drives async tasks (where the last handle to the pool may go): the idle
+    /// connections close on a thread of their own.
+    fn drop(&mut self) {
+        let clients = std::mem::take(&mut self.lock().0);
+        if !clients.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("bourg-pg-close".into())
+                .spawn(move || drop(clients));
+        }
+    }
+}
+
 /// A connection on loan from the pool.
 pub struct Pooled<'a> {
     pool: &'a Pool,

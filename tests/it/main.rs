@@ -18,6 +18,7 @@ mod national;
 mod ogc;
 mod ogc_gdal;
 mod perimeter;
+mod qualif;
 mod reference;
 mod rpls_layouts;
 mod shutdown;

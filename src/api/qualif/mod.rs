@@ -142,7 +142,7 @@ async fn patch(
             let current = campaigns::get(c, id)?;
             let you = rights::view(&c2, &current);
             if !you.visible {
-                return Err(QualifError::NotFound(format!("no campaign {id}")));
+                return Err(view::hidden(&c2, &current));
             }
             if !you.can_manage {
                 return Err(QualifError::Forbidden(
@@ -321,7 +321,7 @@ async fn rate(
     let campaign = db.run(move |c| campaigns::get(c, id)).await?;
     let you = rights::view(&c2, &campaign);
     if !you.visible {
-        return Err(AppError::NotFound(format!("no campaign {id}")));
+        return Err(view::hidden(&c2, &campaign).into());
     }
     let Caller::Member(member) = caller else {
         return Err(AppError::Forbidden(

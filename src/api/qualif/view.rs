@@ -37,7 +37,7 @@ pub async fn gather(state: &AppState, caller: &Caller, id: i64) -> Result<Gather
             let campaign = campaigns::get(c, id)?;
             let you = rights::view(&caller, &campaign);
             if !you.visible {
-                return Err(QualifError::NotFound(format!("no campaign {id}")));
+                return Err(hidden(&caller, &campaign));
             }
             let ratings = ratings::of_campaign(c, id, None)?;
             let previous = match campaign.previous {
@@ -57,6 +57,18 @@ pub async fn gather(state: &AppState, caller: &Caller, id: i64) -> Result<Gather
             })
         })
         .await?)
+}
+
+/// Why a campaign the caller may not see does not show: a signed-in member of another
+/// organisation is told (403); anybody else finds nothing (404).
+pub fn hidden(caller: &Caller, campaign: &Campaign) -> QualifError {
+    match caller.member() {
+        Some(m) => QualifError::Forbidden(format!(
+            "{} is not a partner of campaign {}",
+            m.org.name, campaign.id
+        )),
+        None => QualifError::NotFound(format!("no campaign {}", campaign.id)),
+    }
 }
 
 /// A rating as shown.
