@@ -29,7 +29,20 @@ struct Health {
     last_reload: Option<crate::state::ReloadReport>,
     /// CPU-bound work: requests waiting for a permit now, and refused (503) since the start.
     work: Work,
+    /// Where ratings live, and whether it answers; null when this server keeps none.
+    database: Option<DatabaseHealth>,
     layers: Vec<LayerHealth>,
+}
+
+#[derive(Serialize)]
+struct DatabaseHealth {
+    /// The URL without its password.
+    url: String,
+    /// Whether `SELECT 1` answered within 2 s.
+    reachable: bool,
+    /// Connections open now, and at most.
+    connections: usize,
+    max_connections: usize,
 }
 
 #[derive(Serialize)]
@@ -69,11 +82,31 @@ async fn get_health(State(state): State<AppState>) -> Json<Health> {
         })
         .collect();
     let last_reload = state.last_reload();
+    let database = match &state.db {
+        Some(db) => {
+            let probe = db.run(|c| c.query("SELECT 1", &[]).map(|_| ()));
+            let reachable = matches!(
+                tokio::time::timeout(std::time::Duration::from_secs(2), probe).await,
+                Ok(Ok(()))
+            );
+            let (connections, max_connections) = db.pool_state();
+            Some(DatabaseHealth {
+                url: db.describe(),
+                reachable,
+                connections,
+                max_connections,
+            })
+        }
+        None => None,
+    };
+    let unreachable = database.as_ref().is_some_and(|d| !d.reachable);
     Json(Health {
         status: match &last_reload {
             Some(r) if r.status == "failed" => "degraded",
+            _ if unreachable => "degraded",
             _ => "ok",
         },
+        database,
         version: env!("CARGO_PKG_VERSION"),
         load_time_ms: catalog.load_time.as_secs_f64() * 1000.0,
         feature_count: layers.iter().map(|l| l.feature_count).sum(),

@@ -105,10 +105,15 @@ impl Pool {
     /// A pool of at most `max` connections; one is opened now, to fail early.
     pub fn new(url: &str, max: usize) -> Result<Self, DbError> {
         let redacted = super::DatabaseUrl::Postgres(url.to_owned()).redacted();
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| DbError::Open {
-            url: redacted.clone(),
-            message: e.to_string(),
-        })?;
+        let mut config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| DbError::Open {
+                url: redacted.clone(),
+                message: e.to_string(),
+            })?;
+        // A server that does not answer fails a request rather than holding it forever.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(5));
+        }
         let pool = Self {
             config,
             url: redacted,

@@ -881,6 +881,13 @@ async fn sessions_and_revocation() {
         .to_str()
         .unwrap_or_default()
         .contains("Max-Age=0"));
+    // /health says where ratings live, without secrets, and that it answers.
+    let (_, health) = json_call(&app, "GET", "/health", None, None).await;
+    assert_eq!(health["database"]["reachable"], true, "{health}");
+    assert!(health["database"]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("sqlite:"));
     // Admin routes need the admin token.
     assert_eq!(
         json_call(&app, "GET", "/admin/orgs", Some(&p.epci.1), None)
