@@ -58,6 +58,18 @@ pub enum Cell {
     Null,
 }
 
+impl serde::Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Int(i) => s.serialize_i64(*i),
+            Cell::Float(f) => s.serialize_f64(*f),
+            Cell::Text(t) => s.serialize_str(t),
+            Cell::Bool(b) => s.serialize_bool(*b),
+            Cell::Null => s.serialize_none(),
+        }
+    }
+}
+
 impl From<Option<f64>> for Cell {
     fn from(v: Option<f64>) -> Self {
         v.map_or(Cell::Null, Cell::Float)

@@ -9,29 +9,21 @@ use crate::analysis::sites::weights::{FRENCH_DESCRIPTIONS, FRENCH_NAMES};
 use crate::analysis::sites::{Site, Weights, COMPONENTS};
 use crate::catalog::Catalog;
 use crate::config::Role;
-
-/// The type of a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Type {
-    Int,
-    Float,
-    Text,
-    Bool,
-}
+use crate::export::{Cell, Column, Table, Type};
 
 /// One export column: its machine key, its French header, its type.
-struct Column {
+struct Col {
     key: &'static str,
     header: &'static str,
     ty: Type,
 }
 
-const fn col(key: &'static str, header: &'static str, ty: Type) -> Column {
-    Column { key, header, ty }
+const fn col(key: &'static str, header: &'static str, ty: Type) -> Col {
+    Col { key, header, ty }
 }
 
 /// Every export's columns, in order (components in [`COMPONENTS`] order, keys `c_<name>`).
-const COLUMNS: [Column; 21] = [
+const COLUMNS: [Col; 21] = [
     col("rank", "rang", Type::Int),
     col("kind", "type", Type::Text),
     col("score", "score", Type::Float),
@@ -54,28 +46,6 @@ const COLUMNS: [Column; 21] = [
     col("lon", "lon", Type::Float),
     col("lat", "lat", Type::Float),
 ];
-
-/// A cell.
-#[derive(Debug, Clone, PartialEq)]
-enum Cell {
-    Int(i64),
-    Float(f64),
-    Text(String),
-    Bool(bool),
-    Null,
-}
-
-impl Serialize for Cell {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Cell::Int(i) => s.serialize_i64(*i),
-            Cell::Float(f) => s.serialize_f64(*f),
-            Cell::Text(t) => s.serialize_str(t),
-            Cell::Bool(b) => s.serialize_bool(*b),
-            Cell::Null => s.serialize_none(),
-        }
-    }
-}
 
 /// A site's cells, in [`COLUMNS`] order.
 fn cells(s: &Site) -> Vec<Cell> {
@@ -102,36 +72,39 @@ fn cells(s: &Site) -> Vec<Cell> {
     out
 }
 
-/// A CSV for a spreadsheet set to French: UTF-8 with a byte-order mark, `;` between cells,
-/// decimal commas, CRLF line ends; a cell holding `;`, `"`, CR or LF is quoted (`"` doubled).
-/// Unknown values are empty cells; booleans `oui` / `non`.
-pub fn csv(found: &[Site]) -> Vec<u8> {
-    let quote = |t: &str| {
-        if t.contains([';', '"', '\n', '\r']) {
-            format!("\"{}\"", t.replace('"', "\"\""))
-        } else {
-            t.to_owned()
-        }
-    };
-    let mut out = String::from("\u{feff}");
-    let header: Vec<String> = COLUMNS.iter().map(|c| quote(c.header)).collect();
-    out.push_str(&header.join(";"));
-    out.push_str("\r\n");
-    for s in found {
-        let row: Vec<String> = cells(s)
-            .into_iter()
-            .map(|c| match c {
-                Cell::Int(i) => i.to_string(),
-                Cell::Float(f) => f.to_string().replace('.', ","),
-                Cell::Text(t) => quote(&t),
-                Cell::Bool(b) => (if b { "oui" } else { "non" }).to_owned(),
-                Cell::Null => String::new(),
-            })
-            .collect();
-        out.push_str(&row.join(";"));
-        out.push_str("\r\n");
+/// The sites as a table, in [`COLUMNS`] order: the score with one decimal and the components
+/// with three in XLSX.
+fn table(found: &[Site], name: &str) -> Table {
+    let columns = COLUMNS
+        .iter()
+        .map(|c| {
+            let column = Column::new(c.key, c.header, c.ty).width(match (c.key, c.ty) {
+                ("label", _) => 48.0,
+                ("address" | "epci", _) => 32.0,
+                ("commune_name" | "layer", _) => 22.0,
+                ("lon" | "lat", _) => 11.0,
+                (_, Type::Text) => 14.0,
+                _ => 12.0,
+            });
+            match c.key {
+                "score" => column.format("0.0"),
+                k if k.starts_with("c_") => column.format("0.000"),
+                _ => column,
+            }
+        })
+        .collect();
+    Table {
+        name: name.to_owned(),
+        columns,
+        rows: found.iter().map(cells).collect(),
+        points: found.iter().map(|s| (s.lon, s.lat)).collect(),
     }
-    out.into_bytes()
+}
+
+/// A CSV for a spreadsheet set to French: UTF-8 with a byte-order mark, `;` between cells,
+/// decimal commas, CRLF line ends (see [`crate::export::csv`]).
+pub fn csv(found: &[Site]) -> Vec<u8> {
+    crate::export::csv(&table(found, "sites"))
 }
 
 /// A GeoJSON feature's properties: the cells under their keys, in column order.
@@ -217,90 +190,31 @@ pub fn xlsx(
     found: &[Site],
     method: &Method<'_>,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let score = Format::new().set_num_format("0.0");
-    let decimals = Format::new().set_num_format("0.000");
-    let sheet = book.add_worksheet();
-    sheet.set_name("Sites")?;
-    for (j, c) in COLUMNS.iter().enumerate() {
-        let j = j as u16;
-        sheet.write_string_with_format(0, j, c.header, &bold)?;
-        let width = match (c.key, c.ty) {
-            ("label", _) => 48.0,
-            ("address" | "epci", _) => 32.0,
-            ("commune_name" | "layer", _) => 22.0,
-            ("lon" | "lat", _) => 11.0,
-            (_, Type::Text) => 14.0,
-            _ => 12.0,
-        };
-        sheet.set_column_width(j, width)?;
-    }
-    for (i, s) in found.iter().enumerate() {
-        let row = i as u32 + 1;
-        for (j, (c, cell)) in COLUMNS.iter().zip(cells(s)).enumerate() {
-            let j = j as u16;
-            match cell {
-                Cell::Int(v) => sheet.write_number(row, j, v as f64)?,
-                Cell::Float(v) if c.key == "score" => {
-                    sheet.write_number_with_format(row, j, v, &score)?
-                }
-                Cell::Float(v) if c.key.starts_with("c_") => {
-                    sheet.write_number_with_format(row, j, v, &decimals)?
-                }
-                Cell::Float(v) => sheet.write_number(row, j, v)?,
-                Cell::Text(t) => sheet.write_string(row, j, t)?,
-                Cell::Bool(b) => sheet.write_boolean(row, j, b)?,
-                Cell::Null => sheet,
-            };
-        }
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, found.len() as u32, COLUMNS.len() as u16 - 1)?;
-
-    let sheet = book.add_worksheet();
-    sheet.set_name("Méthode")?;
-    sheet.set_column_width(0, 28.0)?;
-    sheet.set_column_width(1, 14.0)?;
-    sheet.set_column_width(2, 90.0)?;
-    let mut row = 0u32;
-    let mut line = |sheet: &mut rust_xlsxwriter::Worksheet,
-                    cells: &[&str],
-                    bold_line: bool|
-     -> Result<(), rust_xlsxwriter::XlsxError> {
-        for (j, t) in cells.iter().enumerate() {
-            if bold_line {
-                sheet.write_string_with_format(row, j as u16, *t, &bold)?;
-            } else {
-                sheet.write_string(row, j as u16, *t)?;
-            }
-        }
-        row += 1;
-        Ok(())
-    };
-    line(sheet, &["Sites à recycler — méthode"], true)?;
-    line(
-        sheet,
-        &["Score", "", "score = 100 × Σ (poids × composante) ÷ Σ poids, de 0 à 100 ; chaque composante va de 0 à 1"],
-        false,
-    )?;
-    let matched = method.matched.to_string();
-    line(sheet, &["Sites retenus", &matched], false)?;
-    line(sheet, &["Requête", method.query], false)?;
-    line(sheet, &[], false)?;
-    line(sheet, &["Composante", "Poids", "Ce qu'elle mesure"], true)?;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    crate::export::xlsx_sheet(&mut book, &table(found, "Sites"))?;
+    let t = |x: &str| x.to_owned();
+    let mut lines = vec![
+        vec![t("#Sites à recycler — méthode")],
+        vec![
+            t("Score"),
+            t(""),
+            t("score = 100 × Σ (poids × composante) ÷ Σ poids, de 0 à 100 ; chaque composante va de 0 à 1"),
+        ],
+        vec![t("Sites retenus"), method.matched.to_string()],
+        vec![t("Requête"), t(method.query)],
+        vec![],
+        vec![t("#Composante"), t("Poids"), t("Ce qu'elle mesure")],
+    ];
     for (i, w) in method.weights.values().iter().enumerate() {
-        let weight = w.to_string().replace('.', ",");
-        line(
-            sheet,
-            &[FRENCH_NAMES[i], &weight, FRENCH_DESCRIPTIONS[i]],
-            false,
-        )?;
+        lines.push(vec![
+            t(FRENCH_NAMES[i]),
+            w.to_string().replace('.', ","),
+            t(FRENCH_DESCRIPTIONS[i]),
+        ]);
     }
     debug_assert_eq!(FRENCH_NAMES.len(), COMPONENTS.len());
-    line(sheet, &[], false)?;
-    line(sheet, &["Source", "Date", "Producteur"], true)?;
+    lines.push(vec![]);
+    lines.push(vec![t("#Source"), t("Date"), t("Producteur")]);
     for layer in sources(catalog) {
         let c = &layer.config;
         let producer = if c.synthetic {
@@ -308,8 +222,9 @@ pub fn xlsx(
         } else {
             c.attribution.producer.clone()
         };
-        line(sheet, &[&c.title, &c.attribution.date, &producer], false)?;
+        lines.push(vec![c.title.clone(), c.attribution.date.clone(), producer]);
     }
+    crate::export::xlsx_text_sheet(&mut book, "Méthode", &[28.0, 14.0, 90.0], &lines)?;
     book.save_to_buffer()
 }
 
@@ -342,64 +257,7 @@ fn sources(catalog: &Catalog) -> Vec<&crate::layer::Layer> {
 /// # Errors
 /// GDAL's message when it fails.
 pub fn gpkg(found: &[Site]) -> Result<Vec<u8>, String> {
-    use gdal::vector::{
-        Feature, FieldValue, Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType,
-    };
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let path = format!(
-        "/vsimem/bourg-sites/{}.gpkg",
-        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let msg = |e: gdal::errors::GdalError| crate::gdal_message(&e);
-    {
-        let driver = gdal::DriverManager::get_driver_by_name("GPKG").map_err(msg)?;
-        let mut ds = driver.create_vector_only(&path).map_err(msg)?;
-        let srs = crate::crs::wgs84().map_err(msg)?;
-        let mut txn = ds.start_transaction().map_err(msg)?;
-        {
-            let layer = txn
-                .create_layer(LayerOptions {
-                    name: "sites",
-                    srs: Some(&srs),
-                    ty: OGRwkbGeometryType::wkbPoint,
-                    options: None,
-                })
-                .map_err(msg)?;
-            let defs: Vec<(&str, OGRFieldType::Type)> = COLUMNS
-                .iter()
-                .map(|c| {
-                    let ty = match c.ty {
-                        Type::Int => OGRFieldType::OFTInteger64,
-                        Type::Bool => OGRFieldType::OFTInteger,
-                        Type::Float => OGRFieldType::OFTReal,
-                        Type::Text => OGRFieldType::OFTString,
-                    };
-                    (c.key, ty)
-                })
-                .collect();
-            layer.create_defn_fields(&defs).map_err(msg)?;
-            for s in found {
-                let mut feature = Feature::new(layer.defn()).map_err(msg)?;
-                for (i, cell) in cells(s).into_iter().enumerate() {
-                    let value = match cell {
-                        Cell::Int(v) => FieldValue::Integer64Value(v),
-                        Cell::Float(v) => FieldValue::RealValue(v),
-                        Cell::Text(t) => FieldValue::StringValue(t),
-                        Cell::Bool(b) => FieldValue::IntegerValue(i32::from(b)),
-                        // Left unset: null.
-                        Cell::Null => continue,
-                    };
-                    feature.set_field(i, &value).map_err(msg)?;
-                }
-                let mut point = Geometry::empty(OGRwkbGeometryType::wkbPoint).map_err(msg)?;
-                point.add_point_2d((s.lon, s.lat));
-                feature.set_geometry(point).map_err(msg)?;
-                feature.create(&layer).map_err(msg)?;
-            }
-        }
-        txn.commit().map_err(msg)?;
-    }
-    gdal::vsi::get_vsi_mem_file_bytes_owned(&path).map_err(msg)
+    crate::export::gpkg(&table(found, "sites"))
 }
 
 #[cfg(test)]
