@@ -123,7 +123,8 @@ function progressHtml(c) {
   const bar = (label, rated, cls = '') => `<div class="progress-row ${cls}"><span class="progress-label">${escape(label)}</span>`
     + `<progress max="${Math.max(total, 1)}" value="${rated ?? 0}" aria-label="${escape(label)} : ${rated ?? 0} sur ${total}"></progress>`
     + `<span class="progress-value">${num(rated ?? 0)}${NBSP}/${NBSP}${num(total)}</span></div>`;
-  return `<div class="progress"><div class="progress-title">${plural(p.rated ?? 0, 'résidence notée', 'résidences notées')} sur ${num(total)}</div>`
+  const complete = typeof p.complete === 'number' ? `, dont ${num(p.complete)} par tous les partenaires` : '';
+  return `<div class="progress"><div class="progress-title">${plural(p.rated ?? 0, 'résidence notée', 'résidences notées')} sur ${num(total)}${complete}</div>`
     + `${bar('Toutes', p.rated, 'all')}${(p.partners ?? []).map((x) => bar(x.name, x.rated)).join('')}</div>`;
 }
 
@@ -499,7 +500,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
         + `<td>${escape(r.commune_name ?? r.commune ?? '')}</td><td>${escape(r.landlord ?? '')}</td>`
         + `<td class="n">${num(r.logements)}</td><td class="n">${num(r.partners)}</td>`
         + `<td class="n">${typeof r.overall === 'number' ? `<span class="dot" style="background:${scoreColor(r.overall)}"></span>` : ''}${num(r.overall)}</td>`
-        + `<td class="n">${num(r.spread)}</td><td>${r.desaccord ? '<span class="flag">désaccord</span>' : ''}</td><td class="n">${num(r.fragilite)}</td>`;
+        + `<td class="n">${num(r.spread)}</td><td>${r.desaccord === true ? '<span class="flag">désaccord</span>' : r.desaccord === false ? '' : '—'}</td><td class="n">${num(r.fragilite)}</td>`;
       const go = () => busy(() => openResidence(r.id, { fly: true }));
       tr.querySelector('button').addEventListener('click', go);
       tr.addEventListener('click', (e) => { if (!e.target.closest('button')) go(); });
@@ -520,6 +521,12 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
 
   function consolidatedHtml(r) {
     const parts = [];
+    // A partner sees the consolidation from the campaign's closing on (the pilot always).
+    if ((r.you ?? campaign.you)?.sees_consolidation === false) {
+      parts.push(`<p class="overall"><span class="overall-big none">—</span> note consolidée, écarts et désaccords visibles une fois la campagne close${typeof r.partners === 'number' ? ` · ${plural(r.partners, 'partenaire a noté', 'partenaires ont noté')}` : ''}</p>`);
+      parts.push(`<p class="fragility">Indice de fragilité : <strong>${num(r.fragilite)}</strong>${typeof r.fragilite === 'number' ? ' sur 100' : ''}</p>`);
+      return `<div class="consolidated">${parts.join('')}</div>`;
+    }
     const overall = typeof r.overall === 'number'
       ? `<span class="overall-big" style="background:${scoreColor(r.overall)}">${num(r.overall)}</span> sur 5`
       : '<span class="overall-big none">—</span> pas encore de note consolidée';
