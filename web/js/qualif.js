@@ -128,6 +128,9 @@ function progressHtml(c) {
     + `${bar('Toutes', p.rated, 'all')}${(p.partners ?? []).map((x) => bar(x.name, x.rated)).join('')}</div>`;
 }
 
+/** How many partners rated a residence, in words. */
+const ratedBy = (n) => (n === 0 ? 'aucun partenaire n’a encore noté' : plural(n, 'partenaire a noté', 'partenaires ont noté'));
+
 /** Why the user cannot rate (or '' when they can). */
 function readOnlyReason(c, session) {
   if (c.you?.can_rate) return '';
@@ -523,14 +526,14 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     const parts = [];
     // A partner sees the consolidation from the campaign's closing on (the pilot always).
     if ((r.you ?? campaign.you)?.sees_consolidation === false) {
-      parts.push(`<p class="overall"><span class="overall-big none">—</span> note consolidée, écarts et désaccords visibles une fois la campagne close${typeof r.partners === 'number' ? ` · ${plural(r.partners, 'partenaire a noté', 'partenaires ont noté')}` : ''}</p>`);
+      parts.push(`<p class="overall"><span class="overall-big none">—</span> note consolidée, écarts et désaccords visibles une fois la campagne close${typeof r.partners === 'number' ? ` · ${ratedBy(r.partners)}` : ''}</p>`);
       parts.push(`<p class="fragility">Indice de fragilité : <strong>${num(r.fragilite)}</strong>${typeof r.fragilite === 'number' ? ' sur 100' : ''}</p>`);
       return `<div class="consolidated">${parts.join('')}</div>`;
     }
     const overall = typeof r.overall === 'number'
       ? `<span class="overall-big" style="background:${scoreColor(r.overall)}">${num(r.overall)}</span> sur 5`
       : '<span class="overall-big none">—</span> pas encore de note consolidée';
-    parts.push(`<p class="overall">${overall}${r.partners !== undefined ? ` · ${plural(r.partners ?? 0, 'partenaire a noté', 'partenaires ont noté')}` : ''}</p>`);
+    parts.push(`<p class="overall">${overall}${typeof r.partners === 'number' ? ` · ${ratedBy(r.partners)}` : ''}</p>`);
     const spread = typeof r.spread === 'number' ? `Écart maximal entre partenaires : ${plural(r.spread, 'point', 'points')}` : 'Écart entre partenaires : —';
     parts.push(`<p class="spread">${spread}${r.desaccord ? ` <span class="flag" title="Deux partenaires à ${DESACCORD} points ou plus sur un critère">désaccord</span>` : ''}</p>`);
     parts.push(`<p class="fragility">Indice de fragilité : <strong>${num(r.fragilite)}</strong>${typeof r.fragilite === 'number' ? ' sur 100' : ''}</p>`);
