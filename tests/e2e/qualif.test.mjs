@@ -228,6 +228,15 @@ test('two partners rate the same residences, disagree on one, the pilot publishe
   assert.deepEqual(await page.$$eval('#qualif-table tbody tr', (trs) => trs.map((tr) => tr.dataset.rid)), [b], 'only B disagrees');
   assert.match(await page.$eval('#qualif-export-xlsx', (x) => x.href), /filter=desaccord/);
   await page.screenshot({ path: path.join(OUT, 'qualif-desaccord.png') });
+  // On the map B is ringed; coloured by score, A (4) is green.
+  const where = await call('GET', `/api/campaigns/${ctx.main.id}/residences/${b}`, ctx.marie.token, undefined, 200);
+  await page.evaluate(([x, y]) => window.bourg.map.jumpTo({ center: [x, y], zoom: 16 }), [where.lon, where.lat]);
+  await idle(page);
+  await page.waitForFunction((id) => window.bourg.map.queryRenderedFeatures({ layers: ['qualif-desaccord'] }).map((f) => f.properties.id).join() === id, b, { timeout: 60_000 });
+  await page.check('input[name=qualif-mode][value=score]');
+  assert.equal(await page.evaluate(() => window.bourg.map.getPaintProperty('qualif-residences', 'circle-color')[0]), 'case');
+  assert.match(await page.textContent('#qualif-legend'), /1 très défavorable.*5 très favorable/);
+  await page.screenshot({ path: path.join(OUT, 'qualif-score-map.png') });
   await page.click(`${sel(b)} .open-residence`);
   await page.waitForSelector('#qualif-residence .consolidated .flag');
   const form = await page.textContent('#qualif-residence');
@@ -242,7 +251,8 @@ test('two partners rate the same residences, disagree on one, the pilot publishe
   await settled(page);
 
   // Sorted by the consolidated score, then by the spread: A (4), B (19/6 = 3.2), C (17/6 = 2.8).
-  await page.click('#qualif-table thead button[data-sort="overall"]');
+  // (The table starts sorted by the score, lowest first: one click turns it round.)
+  assert.equal(await page.$eval('#qualif-table thead th[aria-sort]', (th) => th.textContent), 'Note ↑');
   await page.click('#qualif-table thead button[data-sort="overall"]');
   assert.equal(await page.$eval('#qualif-table thead th[aria-sort]', (th) => th.getAttribute('aria-sort')), 'descending');
   assert.deepEqual(await page.$$eval('#qualif-table tbody tr', (trs) => trs.slice(0, 3).map((tr) => tr.dataset.rid)), [a, b, c]);
@@ -255,7 +265,9 @@ test('two partners rate the same residences, disagree on one, the pilot publishe
   await page.waitForSelector('#qualif-campaign-info .status-closed');
   await page.click('#qualif-campaign-info .manage button[data-status="published"]');
   await page.waitForSelector('#qualif-campaign-info .status-published');
+  await settled(page);
   assert.match(await page.textContent('#qualif-campaign-info'), /publiée/);
+  assert.match(await page.textContent('#qualif-campaign-info'), /3\srésidences notées sur .*dont 3 par tous les partenaires/);
   await page.screenshot({ path: path.join(OUT, 'qualif-published.png') });
 
   // The XLSX export of every residence, read back.

@@ -123,7 +123,7 @@ function progressHtml(c) {
   const bar = (label, rated, cls = '') => `<div class="progress-row ${cls}"><span class="progress-label">${escape(label)}</span>`
     + `<progress max="${Math.max(total, 1)}" value="${rated ?? 0}" aria-label="${escape(label)} : ${rated ?? 0} sur ${total}"></progress>`
     + `<span class="progress-value">${num(rated ?? 0)}${NBSP}/${NBSP}${num(total)}</span></div>`;
-  const complete = typeof p.complete === 'number' ? `, dont ${num(p.complete)} par tous les partenaires` : '';
+  const complete = typeof p.complete === 'number' && p.rated > 0 ? `, dont ${num(p.complete)} par tous les partenaires` : '';
   return `<div class="progress"><div class="progress-title">${plural(p.rated ?? 0, 'résidence notée', 'résidences notées')} sur ${num(total)}${complete}</div>`
     + `${bar('Toutes', p.rated, 'all')}${(p.partners ?? []).map((x) => bar(x.name, x.rated)).join('')}</div>`;
 }
@@ -302,7 +302,9 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
       info.querySelector('.manage-error').textContent = r.body.description ?? 'Le statut n’a pas pu être changé.';
       return;
     }
-    campaign = r.body;
+    // The answer has no progress: the campaign is read again with it.
+    const fresh = await api(`api/campaigns/${campaign.id}`);
+    campaign = fresh.ok ? fresh.body : r.body;
     await loadCampaigns();
     renderInfo();
     await loadResidences();
@@ -353,6 +355,20 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     if (fit && mine === picks) fitTerritory();
   }
 
+  /** The map flies to a residence, shown in the middle of what the drawers leave of the map: above
+   * the bottom drawer on a phone, between the side panels on a wider screen. */
+  function flyTo(lon, lat) {
+    const area = map.getContainer().getBoundingClientRect();
+    const box = panel.getBoundingClientRect();
+    const offset = small?.matches
+      ? [0, Math.round((box.top - area.top) / 2 - area.height / 2)]
+      : [Math.round((covered(document.getElementById('panel')) + box.left - area.left) / 2 - area.width / 2), 0];
+    map.flyTo({ center: [lon, lat], zoom: Math.max(map.getZoom(), 15), offset });
+  }
+
+  /** The width a side drawer takes from the map (0 when closed). */
+  const covered = (drawer) => (drawer && !drawer.hidden ? Math.round(drawer.getBoundingClientRect().width) : 0);
+
   /** The map moves to the campaign's territory (its bbox from the search, else its residences). */
   async function fitTerritory() {
     const t = campaign?.territory ?? {};
@@ -369,7 +385,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     }
     // On a phone the drawer covers the bottom of the map: the territory fits above it.
     const padding = small?.matches ? { top: 20, left: 20, right: 20, bottom: Math.round(window.innerHeight * 0.6) }
-      : { top: 40, bottom: 40, left: 40, right: Math.round(panel.getBoundingClientRect().width) + 40 };
+      : { top: 40, bottom: 40, left: 40 + covered(document.getElementById('panel')), right: 40 + covered(panel) };
     map.fitBounds([[bbox[0], bbox[1]], [bbox[2], bbox[3]]], { padding, maxZoom: 14, duration: 800 });
   }
 
@@ -398,6 +414,8 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
   function addLayers() {
     removeLayers();
     hideResidenceLayers();
+    // The tiles depend on who asks: a new URL, so that no tile fetched for someone else is reused.
+    tilesVersion += 1;
     map.addSource(SOURCE, { type: 'vector', tiles: [tileUrl()], maxzoom: 14 });
     map.addLayer({ id: LAYER, type: 'circle', source: SOURCE, 'source-layer': 'residences',
       paint: { 'circle-radius': radius(0), 'circle-color': colorExpression(), 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1 } });
@@ -612,12 +630,6 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     const res = r.body;
     open = { rid, data: res, revision: res.mine?.revision ?? null };
     highlight();
-    if (fly && Number.isFinite(res.lon) && Number.isFinite(res.lat)) {
-      // On a phone the drawer covers the bottom of the map: the residence shows above it.
-      const box = panel.getBoundingClientRect();
-      const offset = small?.matches ? [0, -Math.round(box.height / 2)] : [-Math.round(box.width / 2), 0];
-      map.flyTo({ center: [res.lon, res.lat], zoom: Math.max(map.getZoom(), 15), offset });
-    }
     const where = [res.commune_name ? `${res.commune_name} (${res.commune})` : res.commune, res.landlord, res.logements !== undefined && res.logements !== null ? plural(res.logements, 'logement', 'logements') : '']
       .filter(Boolean).map(escape).join(' — ');
     sheet.innerHTML = `${back}<div class="residence-sheet">
@@ -631,6 +643,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
       <p class="hint">Identifiant : ${escape(res.id)}</p>
     </div>`;
     sheet.querySelector('.back').addEventListener('click', closeResidence);
+    if (fly && Number.isFinite(res.lon) && Number.isFinite(res.lat)) flyTo(res.lon, res.lat);
     const form = sheet.querySelector('form.rating');
     form.addEventListener('submit', (e) => { e.preventDefault(); busy(() => save(form)); });
     if (message) {
