@@ -1,11 +1,11 @@
 // Unit tests of the pure helpers of web/js/qualif.js, imported directly (no browser): the table's
 // sort (missing values last either way), score colours (the scale's ends and a hand-computed
-// midpoint), signed changes and timestamps in French.
+// midpoint), signed changes, timestamps and refusals in French.
 // Run: node --test tests/e2e/qualif-helpers.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NBSP } from '../../web/js/format.js';
-import { SCORE_COLORS, STATUS, scoreColor, signed, sortResidences, when } from '../../web/js/qualif.js';
+import { SCORE_COLORS, STATUS, refusal, scoreColor, signed, sortResidences, when } from '../../web/js/qualif.js';
 
 test('the table sorts by a column, missing values last in both directions', () => {
   const rows = [
@@ -45,4 +45,12 @@ test('statuses, signed changes and timestamps read in French', () => {
   const local = new Date(2026, 2, 1, 9, 5).toISOString();
   assert.equal(when(local), `1er mars 2026 à 9${NBSP}h${NBSP}05`);
   assert.equal(when(null), '—');
+});
+
+test('a refusal says in French what failed and why, with the server\'s reason', () => {
+  assert.equal(refusal({ status: 403, body: { description: 'the campaign is closed' } }, 'La note n’a pas pu être enregistrée'),
+    'La note n’a pas pu être enregistrée : action non permise (the campaign is closed).');
+  assert.equal(refusal({ status: 0, body: { description: 'Le serveur ne répond pas.' } }, 'Campagne indisponible'),
+    'Campagne indisponible : le serveur ne répond pas.');
+  assert.equal(refusal({ status: 500, body: {} }, 'Campagne indisponible'), 'Campagne indisponible : erreur 500.');
 });

@@ -112,6 +112,21 @@ async function api(path, { method = 'GET', body, headers = {} } = {}) {
   }
 }
 
+/** A refusal in French: what failed, why by its status, and the server's reason (plain English). */
+const REFUSED = {
+  0: 'le serveur ne répond pas',
+  400: 'demande refusée',
+  401: 'vous n’êtes plus connecté (session expirée ?), reconnectez-vous',
+  403: 'action non permise',
+  404: 'introuvable',
+  503: 'serveur occupé, réessayez dans un instant',
+};
+export function refusal(r, what) {
+  const why = REFUSED[r.status] ?? `erreur ${r.status}`;
+  const detail = r.status !== 0 && r.body?.description ? ` (${r.body.description})` : '';
+  return `${what} : ${why}${detail}.`;
+}
+
 const orgName = (o) => (o ? `${o.name}` : '');
 const address = (r) => r.address || r.id;
 
@@ -217,7 +232,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     if (!token) { sessionError.textContent = 'Collez votre jeton personnel.'; return; }
     const r = await api('api/session', { method: 'POST', body: { token } });
     if (!r.ok) {
-      sessionError.textContent = r.status === 401 ? 'Jeton inconnu ou révoqué : vérifiez-le auprès du pilote de la campagne.' : (r.body.description ?? 'La connexion a échoué.');
+      sessionError.textContent = r.status === 401 ? 'Jeton inconnu ou révoqué : vérifiez-le auprès du pilote de la campagne.' : refusal(r, 'La connexion a échoué');
       tokenInput.focus();
       return;
     }
@@ -231,7 +246,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
   $('#qualif-signout').addEventListener('click', () => busy(async () => {
     sessionError.textContent = '';
     const r = await api('api/session', { method: 'DELETE' });
-    if (!r.ok && r.status !== 204) { sessionError.textContent = r.body.description ?? 'La déconnexion a échoué.'; return; }
+    if (!r.ok && r.status !== 204) { sessionError.textContent = refusal(r, 'La déconnexion a échoué'); return; }
     session = { member: null, org: null };
     renderSession();
     await afterSessionChange();
@@ -299,7 +314,8 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
   async function setStatus(status) {
     const r = await api(`api/campaigns/${campaign.id}`, { method: 'PATCH', body: { status } });
     if (!r.ok) {
-      info.querySelector('.manage-error').textContent = r.body.description ?? 'Le statut n’a pas pu être changé.';
+      info.querySelector('.manage-error').textContent = refusal(r, 'Le statut n’a pas pu être changé');
+      if (r.status === 401) await loadSession();
       return;
     }
     // The answer has no progress: the campaign is read again with it.
@@ -336,7 +352,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     if (!r.ok) {
       campaign = null;
       select.value = '';
-      info.innerHTML = `<p class="error" role="alert">${escape(r.status === 404 ? 'Cette campagne n’existe pas ou ne vous est pas visible (connectez-vous).' : r.body.description ?? 'Campagne indisponible.')}</p>`;
+      info.innerHTML = `<p class="error" role="alert">${escape(r.status === 404 ? 'Cette campagne n’existe pas ou ne vous est pas visible (connectez-vous).' : refusal(r, 'Campagne indisponible'))}</p>`;
       listSection.hidden = true;
       removeLayers();
       onChange?.(null);
@@ -485,7 +501,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     if (mine !== requests) return;
     if (!r.ok) {
       residences = [];
-      count.textContent = r.body.description ?? 'Les résidences n’ont pas pu être chargées.';
+      count.textContent = refusal(r, 'Les résidences n’ont pas pu être chargées');
       renderTable();
       return;
     }
@@ -622,7 +638,7 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     const back = '<button type="button" class="back">← Retour à la liste</button>';
     if (!r.ok) {
       open = null;
-      sheet.innerHTML = `${back}<p class="error">${escape(r.body.description ?? 'Résidence indisponible.')}</p>`;
+      sheet.innerHTML = `${back}<p class="error">${escape(refusal(r, 'Résidence indisponible'))}</p>`;
       sheet.querySelector('.back').addEventListener('click', closeResidence);
       sheet.querySelector('.back').focus();
       return;
@@ -699,7 +715,8 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     if (!r.ok) {
       status.textContent = '';
       conflict.hidden = false;
-      conflict.innerHTML = `<p>${escape(r.body.description ?? 'La note n’a pas pu être enregistrée.')}</p>`;
+      conflict.innerHTML = `<p>${escape(refusal(r, 'La note n’a pas pu être enregistrée'))}</p>`;
+      if (r.status === 401) await loadSession();
       return;
     }
     const revision = r.body.revision ?? Number((r.headers.get('etag') ?? '').replace(/\D/g, ''));
