@@ -1,11 +1,11 @@
-// Unit tests of the pure helpers of web/js/qualif.js, imported directly (no browser): the table's
+// Unit tests of the pure helpers of web/js/qualif-view.js, imported directly (no browser): the table's
 // sort (missing values last either way), score colours (the scale's ends and a hand-computed
 // midpoint), signed changes, timestamps and refusals in French.
 // Run: node --test tests/e2e/qualif-helpers.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NBSP } from '../../web/js/format.js';
-import { SCORE_COLORS, STATUS, refusal, scoreColor, signed, sortResidences, when } from '../../web/js/qualif.js';
+import { SCORE_COLORS, STATUS, refusal, scoreColor, signed, sortResidences, when } from '../../web/js/qualif-view.js';
 
 test('the table sorts by a column, missing values last in both directions', () => {
   const rows = [
