@@ -208,7 +208,9 @@ export function setupQualif(map, panel, { layers = [], small, onChange, onLayers
     const r = await api(`api/campaigns/${id}`);
     if (mine !== picks) return;
     if (!r.ok) {
-      none(`<p class="error" role="alert">${escape(r.status === 404 ? 'Cette campagne n’existe pas ou ne vous est pas visible (connectez-vous).' : refusal(r, 'Campagne indisponible'))}</p>`);
+      const why = { 404: 'Cette campagne n’existe pas, ou n’est pas publiée : connectez-vous si votre organisation en est partenaire.',
+        403: 'Cette campagne n’est pas publiée et votre organisation n’en est pas partenaire.' }[r.status];
+      none(`<p class="error" role="alert">${escape(why ?? refusal(r, 'Campagne indisponible'))}</p>`);
       return;
     }
     campaign = r.body;
