@@ -4,8 +4,8 @@
 // on one criterion shows as a disagreement in the table and the form; the pilot closes and
 // publishes; the XLSX export, read back by Python's zipfile (not our writer), holds the three
 // residences and their scores. Also: a phone (390×844) signing in and rating with the keyboard
-// only, and a stale save from a second tab answered by the conflict message. Screenshots land in
-// $E2E_OUT (qualif-*.png).
+// only; a stale save from a second tab answered by the conflict message; a link to an unpublished
+// campaign, signed out and for another organisation. Screenshots land in $E2E_OUT (qualif-*.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -37,7 +37,9 @@ before(async () => {
   ctx.marie = await call('POST', `/admin/orgs/${ctx.epci.id}/members`, ADMIN_TOKEN, { name: 'Marie Dupont' }, 201);
   ctx.jean = await call('POST', `/admin/orgs/${ctx.epci.id}/members`, ADMIN_TOKEN, { name: 'Jean Durand' }, 201);
   ctx.paul = await call('POST', `/admin/orgs/${ctx.landlord.id}/members`, ADMIN_TOKEN, { name: 'Paul Martin' }, 201);
-  for (const m of [ctx.marie, ctx.jean, ctx.paul]) assert.match(m.token, /^bourg_/);
+  ctx.town = await call('POST', '/admin/orgs', ADMIN_TOKEN, { name: 'Ville de Liévin', kind: 'commune' }, 201);
+  ctx.lea = await call('POST', `/admin/orgs/${ctx.town.id}/members`, ADMIN_TOKEN, { name: 'Léa Petit' }, 201);
+  for (const m of [ctx.marie, ctx.jean, ctx.paul, ctx.lea]) assert.match(m.token, /^bourg_/);
   // The campaign of the agglomeration, created by the EPCI's member: the EPCI is its pilot.
   const partners = [ctx.epci.id, ctx.landlord.id];
   ctx.main = await call('POST', '/api/campaigns', ctx.marie.token, { name: 'Qualification 2026', territory: '246200364', partners, status: 'open', opens: '2026-01-15', closes: '2026-06-30' }, 201);
@@ -461,3 +463,21 @@ async function rateWithMouse2(page, scores) {
   assert.ok([409, 412].includes((await answer).status()), 'a conflict');
   await page.waitForSelector('#qualif-residence .conflict:not([hidden])');
 }
+
+test('a link to an unpublished campaign: signed out it says to sign in, for another organisation it says why', { timeout: 180_000 }, async () => {
+  const link = `${base}/#map=13/50.43/2.83&qualif=${ctx.lens.id}`;
+  const { page, errors } = await open(link);
+  await settled(page);
+  assert.match(await page.textContent('#qualif-campaign-info'), /pas publiée : connectez-vous/);
+  await signIn(page, ctx.lea, ctx.town);
+  assert.equal(await page.inputValue('#qualif-campaign'), '', 'not offered to an outsider');
+  // Signed in, the same link again: the server answers 403 and the panel says why.
+  await page.goto('about:blank');
+  await page.goto(link);
+  await page.waitForFunction(() => window.bourg?.ready === true, null, { timeout: 60_000 });
+  await settled(page);
+  assert.match(await page.textContent('#qualif-campaign-info'), /votre organisation n’en est pas partenaire/);
+  assert.equal(await page.isVisible('#qualif-list'), false);
+  assert.deepEqual(errors.filter((e) => !/status of 40[34]/.test(e)), [], 'no console errors but the refusals');
+  await page.close();
+});
