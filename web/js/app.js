@@ -1,7 +1,8 @@
 // Bourg's map: our style and tiles, a layer panel by theme with legends and sources, popups,
 // search of communes, EPCIs and départements, territory sheets, perimeters uploaded or drawn, the
-// site finder with its site sheets, shareable views in the URL hash (camera, layers, sheet,
-// basemap, site filters), and a PNG export. Phone first: the actions fold into a menu, the panels
+// site finder with its site sheets, the qualification of the social stock by a campaign's partners,
+// shareable views in the URL hash (camera, layers, sheet, basemap, site filters, campaign), and a
+// PNG export. Phone first: the actions fold into a menu, the panels
 // are bottom drawers below 760 px, one at a time; Escape closes the topmost.
 import * as maplibregl from '../vendor/maplibre-gl/maplibre-gl.mjs';
 import { buildPanel, syncPanel } from './panel.js';
@@ -10,6 +11,7 @@ import { setupSearch } from './search.js';
 import { describe } from './popup.js';
 import { openSheet, renderReport } from './sheet.js';
 import { setupSites } from './sites.js';
+import { setupQualif } from './qualif.js';
 import { setupDraw } from './draw.js';
 import { exportPng, renderPng } from './export.js';
 import { setupPrint } from './print.js';
@@ -52,6 +54,8 @@ const SITE_ROLES = ['friches', 'vacancy', 'residences'];
 const popup = new maplibregl.Popup({ maxWidth: '20rem' });
 map.on('click', (e) => {
   if (draw.isDrawing()) return; // clicks place the vertices of a perimeter
+  // A residence of the open campaign opens its rating form.
+  if (qualif.clickMap(e)) { popup.remove(); return; }
   const features = map.queryRenderedFeatures(e.point);
   // A ranked site opens its sheet: why it ranks, not the popup of the layer below.
   const site = features.find((f) => f.layer.id === 'sites-ranked');
@@ -117,6 +121,7 @@ const making = (drawer) => {
 const sheet = document.getElementById('sheet');
 const showSheet = (code, name) => {
   document.getElementById('sites').hidden = true;
+  closeQualif();
   making(sheet);
   setHashParam('fiche', code);
   return openSheet(sheet, document.getElementById('sheet-content'), code, name);
@@ -171,6 +176,7 @@ const draw = setupDraw(map, {
 
 document.getElementById('analyse-toggle').addEventListener('click', () => {
   document.getElementById('sites').hidden = true;
+  closeQualif();
   making(sheet);
   setHashParam('fiche', null);
   sheet.hidden = false;
@@ -184,6 +190,7 @@ const sitesPanel = setupSites(map, sitesAside, { layers, onChange: (q) => { if (
 const sitesButton = document.getElementById('sites-toggle');
 const openSites = () => {
   draw.cancel();
+  closeQualif();
   sheet.hidden = true;
   setHashParam('fiche', null);
   making(sitesAside);
@@ -197,6 +204,34 @@ const closeSites = () => {
 };
 sitesButton.addEventListener('click', () => (sitesAside.hidden ? openSites() : closeSites()));
 document.getElementById('sites-close').addEventListener('click', closeSites);
+
+// Qualification of the social stock (qualif.js): sign in, a campaign, its residences rated by
+// its partners. The open campaign goes in the link (`qualif=7`; `qualif=liste` with none).
+function closeQualif() {
+  if (qualifAside.hidden) return;
+  qualif.hide();
+  qualifButton.setAttribute('aria-expanded', 'false');
+  setHashParam('qualif', null);
+}
+const qualifAside = document.getElementById('qualif');
+const qualif = setupQualif(map, qualifAside, {
+  layers,
+  small,
+  onLayers: () => syncPanel(panel, map),
+  onChange: (id) => { if (!qualifAside.hidden) setHashParam('qualif', id ?? 'liste'); },
+});
+const qualifButton = document.getElementById('qualif-toggle');
+const openQualif = () => {
+  draw.cancel();
+  sheet.hidden = true;
+  setHashParam('fiche', null);
+  if (!sitesAside.hidden) closeSites();
+  making(qualifAside);
+  qualifButton.setAttribute('aria-expanded', 'true');
+  return qualif.show();
+};
+qualifButton.addEventListener('click', () => (qualifAside.hidden ? openQualif() : closeQualif()));
+document.getElementById('qualif-close').addEventListener('click', () => { closeQualif(); qualifButton.focus(); });
 
 // Search.
 // A commune, an EPCI or a département: the map fits it (the residences show their fragility
@@ -215,7 +250,7 @@ setupBasemap(map, document.getElementById('basemap'));
 document.getElementById('export').addEventListener('click', () => exportPng(map, layers));
 panelButton.addEventListener('click', () => {
   const open = panelAside.hidden;
-  if (open && small.matches) { sheet.hidden = true; if (!sitesAside.hidden) closeSites(); }
+  if (open && small.matches) { sheet.hidden = true; if (!sitesAside.hidden) closeSites(); closeQualif(); }
   setPanel(open);
   if (open) document.getElementById('panel-close').focus();
 });
@@ -257,7 +292,8 @@ const basemapSelect = document.getElementById('basemap');
 basemapSelect.addEventListener('change', () => setHashParam('fond', basemapSelect.value === 'none' ? null : basemapSelect.value));
 
 // Escape closes the topmost thing open: the search list and popups handle their own; then the
-// menu, a site's sheet, the sheet, the sites, the layers on a phone.
+// menu, a site's sheet, the sheet, the sites, a residence's rating form, the qualification, the
+// layers on a phone.
 document.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape' || e.defaultPrevented || draw.isDrawing()) return;
   if (popup.isOpen()) { popup.remove(); return; }
@@ -265,10 +301,12 @@ document.addEventListener('keydown', (e) => {
   if (!sitesAside.hidden && sitesPanel.closeSite()) return;
   if (!sheet.hidden) { closeSheet(); return; }
   if (!sitesAside.hidden) { closeSites(); sitesButton.focus(); return; }
+  if (!qualifAside.hidden && qualif.closeResidence()) return;
+  if (!qualifAside.hidden) { closeQualif(); qualifButton.focus(); return; }
   if (!panelAside.hidden && small.matches) { setPanel(false); panelButton.focus(); }
 });
 
-// A shared link: its basemap, sheet and site filters.
+// A shared link: its basemap, sheet, site filters and campaign.
 const fond = getHashParam('fond');
 if (fond && [...basemapSelect.options].some((o) => o.value === fond)) {
   basemapSelect.value = fond;
@@ -276,7 +314,11 @@ if (fond && [...basemapSelect.options].some((o) => o.value === fond)) {
 }
 const fiche = getHashParam('fiche');
 const sharedSites = getHashParam('sites');
-if (sharedSites !== null) {
+const sharedQualif = getHashParam('qualif');
+if (sharedQualif !== null) {
+  await qualif.restore(sharedQualif);
+  await openQualif();
+} else if (sharedSites !== null) {
   await sitesPanel.restore(sharedSites === '1' ? '' : sharedSites);
   openSites();
 } else if (fiche) {
@@ -285,5 +327,6 @@ if (sharedSites !== null) {
 setupPrint(map, layers);
 window.bourg.showSheet = showSheet;
 window.bourg.draw = draw;
+window.bourg.qualif = qualif;
 window.bourg.renderPng = () => renderPng(map, layers);
 window.bourg.ready = true;

@@ -1,6 +1,7 @@
 // Shareable views: MapLibre keeps the camera in `#map=zoom/lat/lon`; beside it the page keeps the
-// visible layers (`layers=a,b,c`), the open sheet (`fiche=62498`), the basemap (`fond=osm`) and
-// the site finder's filters and weights (`sites=t-62498~p-acv`), so a copied link restores them.
+// visible layers (`layers=a,b,c`), the open sheet (`fiche=62498`), the basemap (`fond=osm`), the
+// site finder's filters and weights (`sites=t-62498~p-acv`) and the open qualification campaign
+// (`qualif=7`, or `qualif=liste` with the panel open on none), so a copied link restores them.
 import { setVisible, visibleLayers } from './panel.js';
 
 function params() {
