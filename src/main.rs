@@ -169,8 +169,8 @@ struct LimitArgs {
     /// Longest query string, in bytes (filters included).
     #[arg(long, env = "BOURG_MAX_QUERY_BYTES", default_value_t = 16 << 10, value_parser = clap::value_parser!(u64).range(256..=(1 << 20)))]
     max_query_bytes: u64,
-    /// Bearer token of the admin routes (POST /admin/reload), 24 visible ASCII characters or
-    /// more; without one the admin routes are off.
+    /// Bearer token of the admin routes (POST /admin/reload, organisations and members) and of
+    /// every campaign, 24 visible ASCII characters or more; without one the admin routes are off.
     #[arg(long, env = "BOURG_ADMIN_TOKEN", hide_env_values = true, value_parser = admin_token)]
     admin_token: Option<bourg::AdminToken>,
     /// Origins whose pages may read the API (repeatable, or comma-separated in the

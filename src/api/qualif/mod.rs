@@ -400,5 +400,9 @@ async fn tile(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
+    r.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Authorization"),
+    );
     Ok(r)
 }
