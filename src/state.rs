@@ -314,6 +314,7 @@ impl Drop for Waiting<'_> {
 pub struct AnalysisCache {
     departements: moka::sync::Cache<(u64, String), Arc<Vec<crate::analysis::Indicator>>>,
     sites: moka::sync::Cache<(u64, String), Arc<Vec<crate::analysis::sites::Site>>>,
+    residences: moka::sync::Cache<(u64, String), Arc<Vec<crate::qualif::residences::Residence>>>,
 }
 
 impl Default for AnalysisCache {
@@ -321,6 +322,7 @@ impl Default for AnalysisCache {
         Self {
             departements: moka::sync::Cache::new(200),
             sites: moka::sync::Cache::new(64),
+            residences: moka::sync::Cache::new(64),
         }
     }
 }
@@ -362,9 +364,30 @@ impl AnalysisCache {
         })
     }
 
+    /// The residences of a campaign's territory (as stored), with their ids, found once per
+    /// catalogue.
+    ///
+    /// # Errors
+    /// An unknown territory, or no residences layer fit for ids.
+    pub fn residences(
+        &self,
+        catalog: &Catalog,
+        territory: &str,
+    ) -> Result<Arc<Vec<crate::qualif::residences::Residence>>, crate::qualif::QualifError> {
+        let key = (catalog.generation, territory.to_owned());
+        if let Some(found) = self.residences.get(&key) {
+            return Ok(found);
+        }
+        let t = crate::qualif::campaigns::resolve(catalog, territory)?;
+        let found = Arc::new(crate::qualif::residences::of_territory(catalog, &t)?);
+        self.residences.insert(key, found.clone());
+        Ok(found)
+    }
+
     /// Forgets everything (after a reload).
     pub fn clear(&self) {
         self.departements.invalidate_all();
         self.sites.invalidate_all();
+        self.residences.invalidate_all();
     }
 }

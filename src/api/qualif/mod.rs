@@ -112,7 +112,7 @@ async fn one(
         let state2 = state.clone();
         state
             .blocking(move || -> Result<_, QualifError> {
-                let rows = g.rows(&state2.catalog())?;
+                let rows = g.rows(&state2)?;
                 Ok((view::progress(&g, &rows), g))
             })
             .await??
@@ -217,7 +217,7 @@ async fn residences(
         .blocking(move || -> Result<Response, AppError> {
             let catalog = state2.catalog();
             let rows: Vec<view::Row> = g
-                .rows(&catalog)?
+                .rows(&state2)?
                 .into_iter()
                 .filter(|r| filter.is_none_or(|f| f.keeps(r, g.org.is_some())))
                 .collect();
@@ -262,8 +262,7 @@ async fn residence(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let id = campaign_id(&id)?;
     let g = view::gather(&state, &auth.0, id).await?;
-    let catalog = state.catalog();
-    let rows = g.rows(&catalog)?;
+    let rows = g.rows(&state)?;
     let row = rows
         .into_iter()
         .find(|r| r.id == rid)
@@ -341,9 +340,9 @@ async fn rate(
         )));
     }
     let scores = ratings::check_scores(&campaign, &input.scores)?;
-    let catalog = state.catalog();
-    let territory = campaigns::resolve(&catalog, &campaign.territory)?;
-    let known = crate::qualif::residences::of_territory(&catalog, &territory)?
+    let known = state
+        .analysis
+        .residences(&state.catalog(), &campaign.territory)?
         .iter()
         .any(|r| r.id == rid);
     if !known {
@@ -383,7 +382,7 @@ async fn tile(
     let state2 = state.clone();
     let bytes = state
         .blocking(move || -> Result<Vec<u8>, AppError> {
-            let rows = g.rows(&state2.catalog())?;
+            let rows = g.rows(&state2)?;
             Ok(view::tile(&rows, tile))
         })
         .await??;

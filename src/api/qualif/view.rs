@@ -7,12 +7,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::auth::database;
-use crate::catalog::Catalog;
 use crate::error::AppError;
 use crate::qualif::campaigns::{self, Campaign};
 use crate::qualif::consolidate::{self, round1};
 use crate::qualif::ratings::{self, Rating};
-use crate::qualif::residences;
 use crate::qualif::rights::{self, Caller, View};
 use crate::qualif::{Criterion, QualifError};
 use crate::AppState;
@@ -132,9 +130,10 @@ impl Gathered {
     ///
     /// # Errors
     /// The territory or the residences layer cannot be resolved.
-    pub fn rows(&self, catalog: &Catalog) -> Result<Vec<Row>, QualifError> {
-        let territory = campaigns::resolve(catalog, &self.campaign.territory)?;
-        let found = residences::of_territory(catalog, &territory)?;
+    pub fn rows(&self, state: &AppState) -> Result<Vec<Row>, QualifError> {
+        let found = state
+            .analysis
+            .residences(&state.catalog(), &self.campaign.territory)?;
         let partners: BTreeSet<i64> = self.campaign.partners.iter().map(|o| o.id).collect();
         let by = consolidate::by_residence(&self.ratings);
         let previous: BTreeMap<&str, Option<f64>> = match &self.previous {
@@ -146,7 +145,8 @@ impl Gathered {
         };
         let see = self.you.sees_consolidation;
         Ok(found
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|r| {
                 let theirs: &[&Rating] = by.get(r.id.as_str()).map_or(&[], Vec::as_slice);
                 let c = consolidate::residence(
