@@ -8,6 +8,7 @@ mod cache;
 mod csv_reader;
 mod demo;
 mod domain;
+mod durability;
 mod errors;
 mod glyphs;
 mod http;

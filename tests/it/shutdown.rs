@@ -1,53 +1,25 @@
 //! SIGTERM on the real binary: it stops accepting, lets the requests in flight finish, and exits;
 //! a request that does not finish within the grace period does not keep it alive.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::server::Server;
 use crate::support::{fixture, LayerDir};
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Starts `bourg serve` on a free port over a one-layer catalogue.
 fn start(dir: &LayerDir, grace_secs: u64) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bourg"))
-        .args(["serve", "--no-cache", "--addr", "127.0.0.1:0", "--layers"])
-        .arg(dir.path())
-        .args(["--web", concat!(env!("CARGO_MANIFEST_DIR"), "/web")])
-        .args(["--shutdown-grace-secs", &grace_secs.to_string()])
-        .env("BOURG_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bourg");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server printed its address")
-            .expect("line");
-        if let Some(at) = line.find("serving on http://") {
-            let rest = &line[at + "serving on http://".len()..];
-            break rest.trim().parse().expect("address");
-        }
-    };
-    // Keep draining the log so that the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines.by_ref() {});
-    Server { child, addr }
+    Server::start([
+        "--no-cache".as_ref(),
+        "--layers".as_ref(),
+        dir.path().as_os_str(),
+        "--web".as_ref(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/web").as_ref(),
+        "--shutdown-grace-secs".as_ref(),
+        grace_secs.to_string().as_ref(),
+    ])
 }
 
 fn sigterm(server: &Server) {

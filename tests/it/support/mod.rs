@@ -1,6 +1,8 @@
 //! Shared test support: fixtures, layer folders in temporary directories, the router, requests.
 
 pub mod lambert93;
+pub mod postgres;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
