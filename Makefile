@@ -14,8 +14,13 @@ export CARGO_TARGET_DIR
 BOURG_ADDR ?= 127.0.0.1:8080
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium python3-venv
-# Only the tests need these: QGIS's Python bindings check that QGIS imports the style.
-TEST_APT_PACKAGES := python3-qgis
+# Only the tests need these: QGIS's Python bindings check that QGIS imports the style; the
+# qualification tests run on SQLite and on a throwaway PostgreSQL cluster (scripts/postgres-test.sh),
+# and the ratings check reads both databases with their own clients (sqlite3, psql).
+TEST_APT_PACKAGES := python3-qgis postgresql sqlite3
+# Runs a command with BOURG_TEST_POSTGRES set: a throwaway cluster, stopped afterwards (or the
+# server BOURG_TEST_POSTGRES already names).
+WITH_POSTGRES := bash scripts/postgres-test.sh run --
 # The Python virtual environment that holds schemathesis.
 VENV ?= $(HOME)/.cache/bourg-venv
 
@@ -27,7 +32,7 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: vendor-maplibre run run-demo test test-national e2e conformance setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france fuzz-build fuzz
+.PHONY: vendor-maplibre run run-demo test test-with-database test-national e2e conformance check-ratings bench-ratings setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france fuzz-build fuzz
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
@@ -40,21 +45,37 @@ run-demo: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	$(CARGO_TARGET_DIR)/release/bourg serve --layers layers/demo --addr $(BOURG_ADDR)
 
+# One PostgreSQL cluster for the whole run: the Rust tests, the e2e suite and the ratings check
+# read BOURG_TEST_POSTGRES, and CI_REQUIRE_POSTGRES=1 makes them fail rather than skip PostgreSQL.
 test: setup
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
-	cargo test --locked
+	$(WITH_POSTGRES) $(MAKE) --no-print-directory test-with-database
+
+test-with-database:
+	CI_REQUIRE_POSTGRES=1 cargo test --locked
 	$(MAKE) conformance
 	$(MAKE) e2e
+	$(MAKE) check-ratings
 
 # The map UI in headless Chromium against a real server (the debug binary `cargo test` built).
 e2e: setup
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
-	CI_REQUIRE_QGIS=1 BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e node --test tests/e2e/
+	CI_REQUIRE_QGIS=1 CI_REQUIRE_POSTGRES=1 BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e $(WITH_POSTGRES) node --test tests/e2e/
+
+# Qualification ratings, small (10 raters × 20 writes, debug build, SQLite then PostgreSQL):
+# every acknowledged rating stored exactly once, and the consolidation the API serves equal to a
+# recomputation from the rows read with sqlite3 / psql (see benches/ratings.mjs).
+check-ratings: setup
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
+	cargo build --locked
+	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
+	CI_REQUIRE_POSTGRES=1 $(WITH_POSTGRES) node benches/ratings.mjs --bin $(CARGO_TARGET_DIR)/debug/bourg --orgs 2 --members 5 --writes 20
 
 # schemathesis (every check) against the OGC API's OpenAPI definition, on the debug server over the
 # demo catalogue (about a minute; see tests/conformance/schemathesis.sh).
@@ -137,6 +158,14 @@ bench: build
 bench-http: build
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/http.sh
+
+# Concurrent rating writes (release build): 50 raters (10 organisations × 5 members) × 200 writes,
+# latency percentiles and throughput, then the same checks as check-ratings; on a temporary SQLite
+# file, then on a throwaway PostgreSQL cluster with its durable defaults (fsync on). Not run by CI.
+bench-ratings: build
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
+	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	bash scripts/postgres-test.sh run --durable -- node benches/ratings.mjs --bin $(CARGO_TARGET_DIR)/release/bourg --orgs 10 --members 5 --writes 200
 
 # 200 connections for 60 s, twice, on a mixed list of requests over the national catalogue:
 # connection errors, 503s, memory between runs and threads (see benches/load.sh). Not run by CI.
