@@ -18,9 +18,10 @@
 // Then, independently of Bourg: the ratings table read with `sqlite3` / `psql` holds every
 // acknowledged rating exactly once, with the last scores, comment and revision written; and the
 // consolidation served by GET /api/campaigns/{id}/residences equals a recomputation from those
-// rows: per criterion the mean over the partners who scored it, the overall mean of the
-// criterion means, spread the largest (max − min) over partners on one criterion, `desaccord` from
-// a spread of 2, means rounded to 0.1. Exits 1 on any difference or unexpected answer.
+// rows: per criterion the mean over the partners who scored it (one write in four leaves a
+// criterion out), the overall mean of the (unrounded) criterion means, spread the largest
+// (max − min) over the partners on one criterion (none before two partners scored one),
+// `desaccord` from a spread of 2, means rounded to 0.1. Exits 1 on any difference or unexpected answer.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -196,7 +197,9 @@ async function run(database) {
         const update = k % args['update-every'] === args['update-every'] - 1 && done.length > 0;
         const rid = update ? done[Math.floor(rand() * done.length)] : mine[next++];
         const key = `${org.id}|${rid}`;
-        const scores = Object.fromEntries(criteria.map((c) => [c, 1 + Math.floor(rand() * 5)]));
+        // The whole grid, or one write in four leaving a criterion out (a partner may not know).
+        const skip = rand() < 0.25 ? criteria[Math.floor(rand() * criteria.length)] : null;
+        const scores = Object.fromEntries(criteria.filter((c) => c !== skip).map((c) => [c, 1 + Math.floor(rand() * 5)]));
         const comment = `membre ${member.member}, écriture ${k}`;
         const body = { scores, comment };
         const headers = {};
@@ -320,7 +323,8 @@ function checkConsolidation(database, campaignId, criteria, served) {
     for (const c of criteria) {
       const xs = rows.map((s) => s[c]).filter((x) => x !== undefined && x !== null).map(Number);
       means[c] = xs.length ? mean(xs) : null;
-      if (xs.length) spread = Math.max(spread ?? 0, Math.max(...xs) - Math.min(...xs));
+      // A gap needs two partners on the same criterion.
+      if (xs.length >= 2) spread = Math.max(spread ?? 0, Math.max(...xs) - Math.min(...xs));
     }
     const given = Object.values(means).filter((x) => x !== null);
     const overall = given.length ? mean(given) : null;

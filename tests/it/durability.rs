@@ -15,7 +15,7 @@ use crate::support::server::Server;
 
 const ADMIN_TOKEN: &str = "durability-admin-token-0123456789abcdef";
 /// Residences rated by each of the two organisations.
-const RESIDENCES: usize = 120;
+const RESIDENCES: usize = 100;
 /// Every third rating is updated once (revision 2) in the same burst.
 const UPDATE_EVERY: usize = 3;
 const THREADS: usize = 8;
@@ -173,6 +173,8 @@ fn ratings_survive_kill_9(database: &str) {
                         let want = if revision == 1 { 201 } else { 200 };
                         assert_eq!(answer.status, want, "{path}: {}", answer.text());
                         assert_eq!(answer.json()["revision"], revision, "{path}");
+                        let etag = format!("\"{revision}\"");
+                        assert_eq!(answer.header("etag"), Some(etag.as_str()), "{path}");
                         acknowledged.lock().expect("lock").insert(
                             (orgs[o], residences[r].clone()),
                             (
