@@ -68,14 +68,15 @@ e2e: setup
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
 	CI_REQUIRE_QGIS=1 CI_REQUIRE_POSTGRES=1 BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e $(WITH_POSTGRES) node --test tests/e2e/
 
-# Qualification ratings, small (10 raters × 20 writes, debug build, SQLite then PostgreSQL):
+# Qualification ratings, small (5 organisations × 2 members × 20 writes, debug build, SQLite then
+# PostgreSQL):
 # every acknowledged rating stored exactly once, and the consolidation the API serves equal to a
 # recomputation from the rows read with sqlite3 / psql (see benches/ratings.mjs).
 check-ratings: setup
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
-	CI_REQUIRE_POSTGRES=1 $(WITH_POSTGRES) node benches/ratings.mjs --bin $(CARGO_TARGET_DIR)/debug/bourg --orgs 2 --members 5 --writes 20
+	CI_REQUIRE_POSTGRES=1 $(WITH_POSTGRES) node benches/ratings.mjs --bin $(CARGO_TARGET_DIR)/debug/bourg --orgs 5 --members 2 --writes 20
 
 # schemathesis (every check) against the OGC API's OpenAPI definition, on the debug server over the
 # demo catalogue (about a minute; see tests/conformance/schemathesis.sh).

@@ -1,6 +1,6 @@
 // Concurrent rating writes on the qualification API, timed, then checked against the database read
 // with its own client. `make bench-ratings` (release build, 10 organisations × 5 members × 200
-// writes) and `make check-ratings` (debug build, 2 × 5 × 20, part of `make test`).
+// writes) and `make check-ratings` (debug build, 5 × 2 × 20, part of `make test`).
 //
 //   node benches/ratings.mjs [--bin PATH] [--orgs 10] [--members 5] [--writes 200] [--update-every 5]
 //
@@ -11,8 +11,8 @@
 // partner. Then every member rates at once, one request after the other: new residences (201),
 // and every `update-every`-th write an update of one of its own earlier ratings with its revision
 // (200; `If-Match`, or `revision` in the body every other time). The members of one organisation
-// share out its residences; every organisation rates the same ones, so each residence gets one
-// rating per partner. Printed: the latency of every write (p50, p95, p99, max, from the request to
+// share out its residences; the organisations' sets overlap, so a residence gets one rating from
+// each of one to several partners. Printed: the latency of every write (p50, p95, p99, max, from the request to
 // the end of the answer, with Node's own fetch) and the throughput over the burst.
 //
 // Then, independently of Bourg: the ratings table read with `sqlite3` / `psql` holds every
@@ -79,7 +79,7 @@ function sqliteDatabase() {
     name: 'sqlite',
     url: `sqlite:${file}`,
     query: (sql) => {
-      const out = execFileSync('sqlite3', ['-json', file, sql], { encoding: 'utf8' });
+      const out = execFileSync('sqlite3', ['-json', file, sql], { encoding: 'utf8', maxBuffer: 1 << 30 });
       return out.trim() === '' ? [] : JSON.parse(out);
     },
     drop: () => rmSync(dir, { recursive: true, force: true }),
@@ -89,7 +89,7 @@ function sqliteDatabase() {
 /** A fresh database on the server BOURG_TEST_POSTGRES names, read back with psql. */
 function postgresDatabase(base) {
   const name = `bourg_ratings_${process.pid}_${Date.now()}`;
-  const psql = (url, sql) => execFileSync('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8' });
+  const psql = (url, sql) => execFileSync('psql', ['-XAtq', '-v', 'ON_ERROR_STOP=1', url, '-c', sql], { encoding: 'utf8', maxBuffer: 1 << 30 });
   psql(base, `CREATE DATABASE ${name}`);
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -177,7 +177,11 @@ async function run(database) {
     const listing = await expect(200, call(base, 'GET', `/api/campaigns/${campaign.id}/residences`, adminToken), 'list the residences');
     const updates = Math.floor(args.writes / args['update-every']);
     const creates = args.writes - updates;
-    const needed = creates * args.members;
+    // Organisation o rates the window of members × creates residences starting at o × shift: the
+    // windows overlap, so residences get from one partner (no spread) to several.
+    const shift = Math.max(1, Math.floor(creates / 2));
+    const window = creates * args.members;
+    const needed = shift * (args.orgs - 1) + window;
     if (listing.residences.length < needed) throw new Error(`${listing.residences.length} residences in ${TERRITORY}, ${needed} needed`);
     const residences = shuffle(listing.residences.map((r) => r.id), random(1)).slice(0, needed);
 
@@ -188,9 +192,10 @@ async function run(database) {
     let acknowledged = 0;
     const rater = async (org, o, member, m) => {
       const rand = random(1000 * o + m + 7);
-      // The member's share of its organisation's residences, paired differently in each organisation.
+      // The member's share of its organisation's window, paired differently in each organisation.
       const block = (m + o) % args.members;
-      const mine = shuffle(residences.slice(block * creates, (block + 1) * creates), rand);
+      const start = o * shift + block * creates;
+      const mine = shuffle(residences.slice(start, start + creates), rand);
       const done = [];
       let next = 0;
       for (let k = 0; k < args.writes; k++) {
@@ -242,6 +247,8 @@ async function run(database) {
       seconds,
     };
     for (const f of failures.slice(0, 10)) console.error(`  ${database.name}: ${f}`);
+    const f = figures;
+    console.log(`${database.name.padEnd(10)} ${String(f.writes).padStart(8)} ${String(f.failures).padStart(7)} ${[f.p50, f.p95, f.p99, f.max].map((x) => x.toFixed(1).padStart(8)).join(' ')} ${f.throughput.toFixed(0).padStart(9)}`);
 
     const stored = checkStored(database, campaign.id, expected, acknowledged);
     const after = await expect(200, call(base, 'GET', `/api/campaigns/${campaign.id}/residences`, adminToken), 'list the residences');
@@ -357,7 +364,6 @@ for (const make of databases) {
   const database = make();
   try {
     const { figures: f, stored, consolidation, ratings, residences, rated } = await run(database);
-    console.log(`${database.name.padEnd(10)} ${String(f.writes).padStart(8)} ${String(f.failures).padStart(7)} ${[f.p50, f.p95, f.p99, f.max].map((x) => x.toFixed(1).padStart(8)).join(' ')} ${f.throughput.toFixed(0).padStart(9)}`);
     const report = (what, problems, ok) => {
       for (const p of problems.slice(0, 20)) console.error(`  ${database.name}: ${p}`);
       if (problems.length > 20) console.error(`  ${database.name}: … ${problems.length - 20} more`);

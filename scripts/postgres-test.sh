@@ -78,7 +78,8 @@ start() {
   fi
   as_owner "$bin/psql" -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
     -c "CREATE ROLE bourg LOGIN CREATEDB PASSWORD '$password'" \
-    -c "CREATE DATABASE bourg OWNER bourg" >/dev/null
+    -c "CREATE DATABASE bourg OWNER bourg" >/dev/null \
+    || { stop "$dir"; die "could not create the role and database bourg"; }
   echo "$port" >"$dir/port"
   echo "export BOURG_TEST_POSTGRES=postgres://bourg:$password@127.0.0.1:$port/bourg"
   echo "export BOURG_TEST_POSTGRES_DIR=$dir"

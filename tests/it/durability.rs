@@ -75,14 +75,17 @@ fn scores(criteria: &[String], org: usize, residence: usize, revision: i64) -> V
 type Acknowledged = BTreeMap<(i64, String), (Value, String, i64)>;
 
 fn ratings_survive_kill_9(database: &str) {
-    let orgs: Vec<i64> = [("Bailleur du Bassin", "bailleur"), ("Ville de Lens", "commune")]
-        .iter()
-        .map(|(name, kind)| {
-            let org = admin(database, &["org", "add", "--name", name, "--kind", kind]);
-            assert_eq!(org["name"], *name, "{org}");
-            org["id"].as_i64().expect("org id")
-        })
-        .collect();
+    let orgs: Vec<i64> = [
+        ("Bailleur du Bassin", "bailleur"),
+        ("Ville de Lens", "commune"),
+    ]
+    .iter()
+    .map(|(name, kind)| {
+        let org = admin(database, &["org", "add", "--name", name, "--kind", kind]);
+        assert_eq!(org["name"], *name, "{org}");
+        org["id"].as_i64().expect("org id")
+    })
+    .collect();
     let tokens: Vec<String> = orgs
         .iter()
         .map(|org| {
@@ -177,11 +180,7 @@ fn ratings_survive_kill_9(database: &str) {
                         assert_eq!(answer.header("etag"), Some(etag.as_str()), "{path}");
                         acknowledged.lock().expect("lock").insert(
                             (orgs[o], residences[r].clone()),
-                            (
-                                scores(criteria, o, r, revision),
-                                comment.clone(),
-                                revision,
-                            ),
+                            (scores(criteria, o, r, revision), comment.clone(), revision),
                         );
                         *writes.lock().expect("lock") += 1;
                     }
@@ -235,7 +234,12 @@ fn ratings_survive_kill_9(database: &str) {
         .as_array()
         .expect("history")
         .iter()
-        .map(|h| (h["org"].as_i64().expect("org"), h["revision"].as_i64().expect("rev")))
+        .map(|h| {
+            (
+                h["org"].as_i64().expect("org"),
+                h["revision"].as_i64().expect("rev"),
+            )
+        })
         .collect();
     history.sort_unstable();
     let mut want: Vec<(i64, i64)> = orgs.iter().flat_map(|&o| [(o, 1), (o, 2)]).collect();

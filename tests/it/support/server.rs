@@ -176,7 +176,11 @@ fn parse(raw: &[u8]) -> std::io::Result<Response> {
     let chunked = headers
         .iter()
         .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
     Ok(Response {
         status,
         headers,
@@ -191,7 +195,8 @@ fn dechunk(mut rest: &[u8]) -> std::io::Result<Vec<u8>> {
             .windows(2)
             .position(|w| w == b"\r\n")
             .ok_or_else(|| invalid("truncated chunk size"))?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).map_err(|_| invalid("chunk size"))?;
+        let size_text =
+            std::str::from_utf8(&rest[..line_end]).map_err(|_| invalid("chunk size"))?;
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|_| invalid("chunk size"))?;
         rest = &rest[line_end + 2..];
@@ -200,6 +205,8 @@ fn dechunk(mut rest: &[u8]) -> std::io::Result<Vec<u8>> {
         }
         let chunk = rest.get(..size).ok_or_else(|| invalid("truncated chunk"))?;
         body.extend_from_slice(chunk);
-        rest = rest.get(size + 2..).ok_or_else(|| invalid("truncated chunk"))?;
+        rest = rest
+            .get(size + 2..)
+            .ok_or_else(|| invalid("truncated chunk"))?;
     }
 }
