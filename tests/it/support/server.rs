@@ -56,9 +56,14 @@ impl Server {
     }
 
     /// SIGKILL (`kill -9`): the process ends at once, with no chance to flush or close anything.
+    ///
+    /// # Panics
+    /// When the server had already stopped (it did not die of the signal).
     pub fn kill_9(&mut self) {
+        use std::os::unix::process::ExitStatusExt;
         self.child.kill().expect("kill -9");
-        self.child.wait().expect("wait");
+        let status = self.child.wait().expect("wait");
+        assert_eq!(status.signal(), Some(9), "killed while running: {status:?}");
     }
 
     /// Sends `method path` with the given headers and body; see [`request`].
