@@ -69,9 +69,8 @@ e2e: setup
 	CI_REQUIRE_QGIS=1 CI_REQUIRE_POSTGRES=1 BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg E2E_OUT=$(CARGO_TARGET_DIR)/e2e $(WITH_POSTGRES) node --test tests/e2e/
 
 # Qualification ratings, small (5 organisations × 2 members × 20 writes, debug build, SQLite then
-# PostgreSQL):
-# every acknowledged rating stored exactly once, and the consolidation the API serves equal to a
-# recomputation from the rows read with sqlite3 / psql (see benches/ratings.mjs).
+# PostgreSQL): every acknowledged rating stored exactly once, and the consolidation the API serves
+# equal to a recomputation from the rows read with sqlite3 / psql (see benches/ratings.mjs).
 check-ratings: setup
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo build --locked
