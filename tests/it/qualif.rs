@@ -16,36 +16,29 @@ use crate::support::{demo_layers, error_description, send, settings, LayerDir};
 
 const ADMIN: &str = "admin-token-for-the-qualification-tests";
 
-/// A fresh database: an SQLite file, or a new PostgreSQL database.
-fn fresh(postgres: bool) -> Option<(DatabaseUrl, tempfile::TempDir)> {
+/// A fresh database: an SQLite file, or a new PostgreSQL database (see
+/// [`crate::support::postgres`]); `None` when PostgreSQL is asked for and not configured.
+struct Fresh {
+    url: DatabaseUrl,
+    _dir: tempfile::TempDir,
+    _postgres: Option<crate::support::postgres::Database>,
+}
+
+fn fresh(postgres: bool) -> Option<Fresh> {
     let dir = tempfile::tempdir().expect("temp dir");
     if !postgres {
-        return Some((DatabaseUrl::Sqlite(dir.path().join("bourg.sqlite3")), dir));
+        return Some(Fresh {
+            url: DatabaseUrl::Sqlite(dir.path().join("bourg.sqlite3")),
+            _dir: dir,
+            _postgres: None,
+        });
     }
-    let Ok(url) = std::env::var("BOURG_TEST_POSTGRES") else {
-        assert!(
-            std::env::var("CI_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "CI_REQUIRE_POSTGRES=1 but BOURG_TEST_POSTGRES is not set"
-        );
-        eprintln!("BOURG_TEST_POSTGRES is not set: the PostgreSQL run is skipped");
-        return None;
-    };
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let name = format!(
-        "bourg_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
-    let mut admin =
-        postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test PostgreSQL");
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-        .expect("drop an old test database");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .expect("create a test database");
-    let (base, _) = url.rsplit_once('/').expect("a database in the URL");
-    Some((DatabaseUrl::Postgres(format!("{base}/{name}")), dir))
+    let pg = crate::support::postgres::Database::fresh("qualif")?;
+    Some(Fresh {
+        url: DatabaseUrl::Postgres(pg.url().to_owned()),
+        _dir: dir,
+        _postgres: Some(pg),
+    })
 }
 
 fn app_on(catalog: bourg::Catalog, db: Database) -> Router {
@@ -195,11 +188,11 @@ fn raw_ratings(db: &Database, campaign: i64) -> BTreeMap<(String, i64), BTreeMap
 }
 
 async fn scenario(postgres: bool) {
-    let Some((url, _dir)) = tokio::task::block_in_place(|| fresh(postgres)) else {
+    let Some(f) = tokio::task::block_in_place(|| fresh(postgres)) else {
         return;
     };
     let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
-    let db = tokio::task::block_in_place(|| Database::open(&url)).expect("open the database");
+    let db = tokio::task::block_in_place(|| Database::open(&f.url)).expect("open the database");
     let app = app_on(catalog, db.clone());
     let p = setup(&app).await;
     let id = p.campaign;
@@ -793,9 +786,9 @@ async fn a_campaign_end_to_end_on_postgres() {
 /// token does not; signing out closes it; a revoked member's token and session stop working.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_and_revocation() {
-    let (url, _dir) = fresh(false).expect("sqlite");
+    let f = fresh(false).expect("sqlite");
     let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
-    let db = tokio::task::block_in_place(|| Database::open(&url)).expect("open");
+    let db = tokio::task::block_in_place(|| Database::open(&f.url)).expect("open");
     let app = app_on(catalog, db);
     let p = setup(&app).await;
     let (s, _) = json_call(
@@ -910,11 +903,11 @@ async fn sessions_and_revocation() {
 /// Many writers on the same rating at once: each revision is won by exactly one, the others are
 /// refused, and the history has no gap or duplicate.
 async fn racing_writers(postgres: bool) {
-    let Some((url, _dir)) = tokio::task::block_in_place(|| fresh(postgres)) else {
+    let Some(f) = tokio::task::block_in_place(|| fresh(postgres)) else {
         return;
     };
     let catalog = bourg::Catalog::load(&demo_layers()).expect("demo loads");
-    let db = tokio::task::block_in_place(|| Database::open(&url)).expect("open");
+    let db = tokio::task::block_in_place(|| Database::open(&f.url)).expect("open");
     let app = app_on(catalog, db.clone());
     let p = setup(&app).await;
     let id = p.campaign;

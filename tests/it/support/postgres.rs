@@ -60,12 +60,16 @@ impl Database {
 }
 
 impl Drop for Database {
+    /// Drops the database from a thread of its own: the `postgres` client blocks on a runtime,
+    /// which Tokio forbids on a thread driving async tests (where the guard may be dropped).
     fn drop(&mut self) {
-        if let Ok(mut client) = Client::connect(&self.admin_url, NoTls) {
-            let _ = client.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut client) = Client::connect(&admin_url, NoTls) {
+                let _ =
+                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        })
+        .join();
     }
 }
