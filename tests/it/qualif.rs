@@ -874,6 +874,41 @@ async fn sessions_and_revocation() {
         .to_str()
         .unwrap_or_default()
         .contains("Max-Age=0"));
+    // Other territories: a programme perimeter and a list of communes; an unknown code is named.
+    for (territory, kind) in [
+        (json!("acv-113"), "perimetre"),
+        (json!(["62498", "62510"]), "communes"),
+    ] {
+        let (s, c) = json_call(
+            &app,
+            "POST",
+            "/api/campaigns",
+            Some(ADMIN),
+            Some(json!({"name": "Autre", "territory": territory})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        assert_eq!(c["territory"]["kind"], kind, "{c}");
+    }
+    let (s, e) = json_call(
+        &app,
+        "POST",
+        "/api/campaigns",
+        Some(ADMIN),
+        Some(json!({"name": "X", "territory": "99999"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(error_description(&e).contains("99999"), "{e}");
+    let (s, _) = json_call(
+        &app,
+        "POST",
+        "/api/campaigns",
+        None,
+        Some(json!({"name": "X", "territory": "62498"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
     // /health says where ratings live, without secrets, and that it answers.
     let (_, health) = json_call(&app, "GET", "/health", None, None).await;
     assert_eq!(health["database"]["reachable"], true, "{health}");
