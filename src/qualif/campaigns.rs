@@ -71,17 +71,29 @@ pub fn resolve(catalog: &Catalog, stored: &str) -> Result<Territory, QualifError
             codes.len()
         )));
     }
+    let communes = territory::layer_with(catalog, crate::config::Role::Communes)
+        .ok_or_else(|| QualifError::Invalid("this server has no communes layer".into()))?;
+    // One pass over the communes, not one per code.
+    let wanted: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
+    let known: std::collections::HashMap<String, String> = communes
+        .features()
+        .filter_map(|f| {
+            let code = territory::text(communes, f, "code");
+            wanted
+                .contains(code.as_str())
+                .then(|| (code, territory::text(communes, f, "nom")))
+        })
+        .collect();
     let mut names = Vec::new();
     let mut set = std::collections::BTreeSet::new();
     for code in &codes {
-        let t = territory::resolve(catalog, code)
-            .filter(|t| t.kind == territory::Kind::Commune)
+        let name = known
+            .get(*code)
             .ok_or_else(|| QualifError::Invalid(format!("unknown commune INSEE code {code:?}")))?;
-        names.push(t.name);
-        set.extend(t.communes);
+        if set.insert((*code).to_owned()) {
+            names.push(name.clone());
+        }
     }
-    let communes = territory::layer_with(catalog, crate::config::Role::Communes)
-        .ok_or_else(|| QualifError::Invalid("this server has no communes layer".into()))?;
     let name = if names.len() <= 3 {
         names.join(", ")
     } else {
