@@ -32,15 +32,7 @@ impl FromRequestParts<AppState> for Admin {
                 parts.uri.path()
             )));
         };
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, rest) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-            });
-        match given {
+        match bearer(&parts.headers) {
             None => Err(AppError::Unauthorized(
                 "this route needs the admin token: Authorization: Bearer <token>".into(),
             )),
@@ -48,6 +40,13 @@ impl FromRequestParts<AppState> for Admin {
             Some(_) => Err(AppError::Unauthorized("the admin token is wrong".into())),
         }
     }
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = v.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 #[derive(Serialize)]

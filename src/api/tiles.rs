@@ -131,6 +131,18 @@ fn respond(rendered: &Rendered, headers: &HeaderMap, cache_control: &str) -> Res
     }
 }
 
+/// The answer of a tile computed per request (ranked sites, a campaign's residences): `204`
+/// when it holds nothing, else the MVT bytes with their media type.
+pub(crate) fn computed_tile(bytes: Vec<u8>) -> Response {
+    if bytes.is_empty() {
+        return axum::http::StatusCode::NO_CONTENT.into_response();
+    }
+    let mut r = bytes.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+    r
+}
+
 /// `If-None-Match` holds `*` or this ETag (weak comparison, as RFC 9110 asks for GET).
 fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
     headers

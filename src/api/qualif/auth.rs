@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::api::admin::bearer;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::qualif::accounts::{self, Member, SESSION_SECONDS};
@@ -32,12 +33,6 @@ pub fn database(state: &AppState) -> Result<Database, AppError> {
             "this server keeps no ratings: start it with a database (--database)".into(),
         )
     })
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = v.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 fn cookie(headers: &HeaderMap) -> Option<String> {

@@ -386,14 +386,7 @@ async fn tile(
             Ok(view::tile(&rows, tile))
         })
         .await??;
-    if bytes.is_empty() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    let mut r = bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(crate::api::MVT_TYPE),
-    );
+    let mut r = crate::api::computed_tile(bytes);
     // Ratings change at any time, and the tile depends on who asks.
     r.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -16,7 +16,6 @@ mod sheet;
 use std::collections::BTreeSet;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -310,13 +309,5 @@ async fn get_sites_tile(
             crate::tile::render_points("sites", tile, BUFFER, points)
         })
         .await?;
-    if bytes.is_empty() {
-        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
-    }
-    let mut r = bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(crate::api::MVT_TYPE),
-    );
-    Ok(r)
+    Ok(crate::api::computed_tile(bytes))
 }
