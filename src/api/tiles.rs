@@ -75,8 +75,23 @@ async fn get_tile(
 ) -> Result<Response, AppError> {
     let Path((list, z, x, y_ext)) = path?;
     let tile = parse_tile_path(&z, &x, &y_ext)?;
+    tile_response(&state, &list, tile, &headers).await
+}
+
+/// The answer to a tile of a comma-separated layer list, as `/tiles/{layers}/{z}/{x}/{y}.mvt`
+/// gives it (cached, ETag, `204` when empty, gzip when accepted): what every route serving the
+/// catalogue's tiles answers with, so that they serve the same bytes.
+///
+/// # Errors
+/// An unknown or repeated layer (404/400), a saturated server (503).
+pub(crate) async fn tile_response(
+    state: &AppState,
+    list: &str,
+    tile: TileCoord,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
     let catalog = state.catalog();
-    let layers = resolve(&catalog, &list)?;
+    let layers = resolve(&catalog, list)?;
     let key = TileKey::new(
         layers
             .iter()
@@ -102,7 +117,7 @@ async fn get_tile(
         .await?;
     Ok(respond(
         &rendered,
-        &headers,
+        headers,
         &state.settings.tile_cache_control,
     ))
 }
