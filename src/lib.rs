@@ -9,6 +9,7 @@
 //! [`synth`] generates the synthetic RPLS and vacancy files the demo serves.
 
 pub mod analysis;
+pub mod archive;
 pub mod bbox;
 pub mod cache;
 pub mod catalog;
@@ -28,6 +29,7 @@ pub mod qualif;
 pub mod search;
 pub mod synth;
 pub mod tile;
+pub mod tilejson;
 pub mod web;
 
 mod api;

@@ -1,5 +1,5 @@
-//! The `bourg` command: `serve` the layers over HTTP, `check` that they load, or `synth`esise the
-//! synthetic RPLS and vacancy files.
+//! The `bourg` command: `serve` the layers over HTTP, `check` that they load, `export` their
+//! tiles to a PMTiles or MBTiles archive, or `synth`esise the synthetic RPLS and vacancy files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -68,6 +68,39 @@ enum Command {
         /// Folder of layer files (*.toml).
         #[arg(long, env = "BOURG_LAYERS", default_value = "layers/france")]
         layers: PathBuf,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+    /// Render the tiles of one layer or a composite into a PMTiles or MBTiles archive, byte for
+    /// byte the tiles the server serves (gzip-compressed in the archive).
+    Export {
+        /// Folder of layer files (*.toml).
+        #[arg(long, env = "BOURG_LAYERS", default_value = "layers/france")]
+        layers: PathBuf,
+        /// Layer ids, comma-separated: one layer or a composite, as in /tiles/{layers}/…
+        #[arg(long = "layer", value_name = "IDS")]
+        layer: String,
+        /// Lowest zoom [default: the layers' lowest min_zoom].
+        #[arg(long)]
+        minzoom: Option<u8>,
+        /// Highest zoom [default: the layers' highest max_zoom].
+        #[arg(long)]
+        maxzoom: Option<u8>,
+        /// Only the tiles meeting this box: west,south,east,north in WGS84 degrees.
+        #[arg(long, value_parser = bbox, allow_hyphen_values = true)]
+        bbox: Option<bourg::bbox::BboxWgs84>,
+        /// The archive: FILE.pmtiles or FILE.mbtiles.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// pmtiles or mbtiles [default: from the output's extension].
+        #[arg(long, value_parser = archive_format)]
+        format: Option<bourg::archive::Format>,
+        /// Overwrite an existing output.
+        #[arg(long)]
+        force: bool,
+        /// Print the summary as one JSON line too.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         cache: CacheArgs,
     },
@@ -218,6 +251,15 @@ impl LimitArgs {
     }
 }
 
+fn bbox(text: &str) -> Result<bourg::bbox::BboxWgs84, String> {
+    bourg::bbox::BboxWgs84::parse(text).map_err(|e| e.to_string())
+}
+
+fn archive_format(text: &str) -> Result<bourg::archive::Format, String> {
+    bourg::archive::Format::parse(text)
+        .ok_or_else(|| format!("unknown archive format {text:?}: use pmtiles or mbtiles"))
+}
+
 fn admin_token(text: &str) -> Result<bourg::AdminToken, String> {
     bourg::AdminToken::new(text)
 }
@@ -328,6 +370,31 @@ fn main() -> ExitCode {
         }
         Command::Admin { what, database } => admin(what, &database.database),
         Command::Check { layers, cache } => check(layers, cache.options(false)),
+        Command::Export {
+            layers,
+            layer,
+            minzoom,
+            maxzoom,
+            bbox,
+            output,
+            format,
+            force,
+            json,
+            cache,
+        } => export(
+            &layers,
+            cache.options(false),
+            bourg::archive::export::Options {
+                layers: layer,
+                minzoom,
+                maxzoom,
+                bbox,
+                output,
+                format,
+                force,
+            },
+            json,
+        ),
         Command::Synth {
             deps,
             france,
@@ -513,6 +580,76 @@ fn synth(options: bourg::synth::Options) -> anyhow::Result<()> {
     let summary = bourg::synth::run(&options)?;
     // A closed pipe (`bourg synth … | head`) is not an error of the run.
     let _ = writeln!(std::io::stdout().lock(), "{summary}");
+    Ok(())
+}
+
+/// `bourg export`: checks the output before loading the catalogue, shows a progress bar on a
+/// terminal (a log line every 10 s otherwise), prints the summary on stdout.
+fn export(
+    layers: &std::path::Path,
+    load: LoadOptions,
+    options: bourg::archive::export::Options,
+    json: bool,
+) -> anyhow::Result<()> {
+    use bourg::archive::export;
+    use std::time::{Duration, Instant};
+    options.check()?;
+    let catalog = Catalog::load_with(layers, &load)?;
+    let plan = export::Plan::try_new(&catalog, options)?;
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} tiles ({per_sec}, {eta} left) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    tracing::info!(
+        layers = %plan.list,
+        minzoom = plan.minzoom,
+        maxzoom = plan.maxzoom,
+        output = %plan.output.display(),
+        "exporting"
+    );
+    let mut last_log = Instant::now();
+    let result = export::run(&plan, |p| {
+        if p.done == 1 || p.done % 64 == 0 || p.done == p.total {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+            bar.set_message(format!("{} written, {} empty", p.written, p.empty));
+        }
+        if !on_terminal && last_log.elapsed() >= Duration::from_secs(10) {
+            last_log = Instant::now();
+            tracing::info!(
+                done = p.done,
+                total = p.total,
+                written = p.written,
+                empty = p.empty,
+                "export progress"
+            );
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    bar.finish_and_clear();
+    let summary = result?;
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    let _ = writeln!(
+        out,
+        "{}: {} tiles written ({} distinct), {} empty tiles skipped, {} bytes, {:.1} s, {:.0} tiles/s",
+        summary.output.display(),
+        summary.tiles,
+        summary.distinct,
+        summary.empty,
+        summary.bytes,
+        summary.seconds,
+        summary.tiles_per_second
+    );
+    if json {
+        let _ = writeln!(out, "{}", serde_json::json!(summary));
+    }
     Ok(())
 }
 

@@ -16,11 +16,9 @@ use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
 
 use super::base_url;
-use crate::bbox::BboxWgs84;
 use crate::catalog::Catalog;
-use crate::config::PropType;
 use crate::error::AppError;
-use crate::layer::{GeometryKind, Layer};
+use crate::layer::Layer;
 use crate::tile::{self, Rendered, TileCoord, TileKey};
 use crate::AppState;
 
@@ -205,105 +203,11 @@ async fn get_tilejson(
     Ok(Json(tilejson(&layers, list, &base_url(&headers))))
 }
 
-/// The TileJSON 3.0.0 document of one or more layers.
+/// The TileJSON 3.0.0 document of one or more layers, with their tile URL on this server.
 pub(crate) fn tilejson(layers: &[Arc<Layer>], list: &str, base: &str) -> Json_ {
-    let minzoom = layers.iter().map(|l| l.config.min_zoom).min().unwrap_or(0);
-    let maxzoom = layers.iter().map(|l| l.config.max_zoom).max().unwrap_or(0);
-    let bounds = layers
-        .iter()
-        .filter_map(|l| l.bounds)
-        .reduce(|a, b| a.union(&b))
-        .unwrap_or(BboxWgs84 {
-            west: -180.0,
-            south: -85.051_128_779_806_59,
-            east: 180.0,
-            north: 85.051_128_779_806_59,
-        });
-    let center_zoom = minzoom
-        .max(((maxzoom as u16 + minzoom as u16) / 2) as u8)
-        .min(maxzoom);
-    let center = [
-        (bounds.west + bounds.east) / 2.0,
-        (bounds.south + bounds.north) / 2.0,
-        f64::from(center_zoom),
-    ];
-    let mut vector_layers: Vec<Json_> = Vec::new();
-    for l in layers {
-        vector_layers.push(vector_layer(l));
-        if let (Some(label), false) = (&l.config.style.label, l.label_points.is_empty()) {
-            vector_layers.push(json!({
-                "id": crate::tile::label_layer_name(l.id()),
-                "description": format!("{} — points d'étiquette", l.config.title),
-                "minzoom": l.config.min_zoom,
-                "maxzoom": l.config.max_zoom,
-                "fields": {label: "String"},
-            }));
-        }
-    }
-    let name = layers
-        .iter()
-        .map(|l| l.config.title.as_str())
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let description = layers
-        .iter()
-        .map(|l| l.config.description.as_str())
-        .filter(|d| !d.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
-    json!({
-        "tilejson": "3.0.0",
-        "name": name,
-        "description": description,
-        "version": "1.0.0",
-        "attribution": attribution_html(layers),
-        "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt")],
-        "minzoom": minzoom,
-        "maxzoom": maxzoom,
-        "bounds": bounds.to_array(),
-        "center": center,
-        "vector_layers": vector_layers,
-    })
-}
-
-fn vector_layer(layer: &Layer) -> Json_ {
-    let mut fields = serde_json::Map::new();
-    for p in &layer.schema {
-        let kind = match p.ty {
-            PropType::String => "String",
-            PropType::Int | PropType::Float => "Number",
-            PropType::Bool => "Boolean",
-        };
-        fields.insert(p.name.clone(), Json_::from(kind));
-    }
-    let aggregates = layer.geometry_kind == GeometryKind::Point;
-    if aggregates {
-        fields.insert("aggregated".into(), "Boolean".into());
-        fields.insert("count".into(), "Number".into());
-    }
-    json!({
-        "id": layer.id(),
-        "description": layer.config.title,
-        "minzoom": layer.config.min_zoom,
-        "maxzoom": layer.config.max_zoom,
-        "fields": fields,
-    })
-}
-
-/// Producer and date of each layer, HTML-escaped, with a mark on synthetic data.
-pub(crate) fn attribution_html(layers: &[Arc<Layer>]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for l in layers {
-        let mut text = crate::ogc::html::escape(&l.config.attribution.text());
-        if l.config.synthetic {
-            text.push_str(" — données synthétiques");
-        }
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-    }
-    parts.join(" · ")
+    let mut doc = crate::tilejson::document(layers);
+    doc["tiles"] = json!([format!("{base}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt")]);
+    doc
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod demo;
 mod domain;
 mod durability;
 mod errors;
+mod export;
 mod glyphs;
 mod http;
 mod labels;
