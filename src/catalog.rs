@@ -22,6 +22,9 @@ pub enum CatalogError {
     /// One or more layers could not be loaded; every failure is listed.
     #[error("{}", list_errors(.0))]
     Load(Vec<LoadError>),
+    /// An archive layer cannot be served.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
 }
 
 fn list_errors(errors: &[LoadError]) -> String {
@@ -92,6 +95,8 @@ pub struct LoadOptions {
 #[derive(Debug)]
 pub struct Catalog {
     layers: IndexMap<String, Arc<Layer>>,
+    /// Archive layers (PMTiles, MBTiles): tiles only, served as stored.
+    archives: IndexMap<String, Arc<crate::archive::Archive>>,
     fingerprints: IndexMap<String, Fingerprint>,
     /// A number no other layer of this process has, per layer: a reloaded layer gets a new
     /// one, an unchanged layer keeps its own. What cached tiles key on.
@@ -171,6 +176,10 @@ impl Catalog {
         crate::init_gdal();
         let started = Instant::now();
         let configs = config::load_dir(dir)?;
+        let mut archives = IndexMap::new();
+        for c in config::load_archives(dir)? {
+            archives.insert(c.id.clone(), Arc::new(crate::archive::Archive::open(c)?));
+        }
         let mut shared = SharedSources::plan(&configs);
         let keys = Keys::of(&configs, &shared);
         let fingerprints: IndexMap<String, Fingerprint> = configs
@@ -258,6 +267,7 @@ impl Catalog {
         Ok((
             Self {
                 layers,
+                archives,
                 fingerprints,
                 layer_generations,
                 dir: dir.to_owned(),
@@ -318,8 +328,25 @@ impl Catalog {
     /// # Errors
     /// [`crate::error::AppError::NotFound`] for an unknown id.
     pub fn layer(&self, id: &str) -> Result<&Arc<Layer>, crate::error::AppError> {
-        self.get(id)
-            .ok_or_else(|| crate::error::AppError::NotFound(format!("no layer {id:?}")))
+        self.get(id).ok_or_else(|| {
+            crate::error::AppError::NotFound(if self.archives.contains_key(id) {
+                format!(
+                    "layer {id:?} is a tile archive: it has tiles only, at /tiles/{id}/{{z}}/{{x}}/{{y}}.mvt, alone (no features, no composite)"
+                )
+            } else {
+                format!("no layer {id:?}")
+            })
+        })
+    }
+
+    /// The archive layer with this id.
+    pub fn archive(&self, id: &str) -> Option<&Arc<crate::archive::Archive>> {
+        self.archives.get(id)
+    }
+
+    /// The archive layers, in id order.
+    pub fn archives(&self) -> impl Iterator<Item = &Arc<crate::archive::Archive>> {
+        self.archives.values()
     }
 
     /// All layers, in id order.

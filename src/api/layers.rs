@@ -95,6 +95,28 @@ impl<'a> LayerView<'a> {
 #[derive(Serialize)]
 struct LayerList<'a> {
     layers: Vec<LayerView<'a>>,
+    /// Archive layers: pre-rendered tiles only (no features, properties or analyses).
+    archives: Vec<serde_json::Value>,
+}
+
+/// The public description of an archive layer: its configuration and its TileJSON's fields.
+fn archive_view(a: &crate::archive::Archive) -> serde_json::Value {
+    let t = &a.tilejson;
+    serde_json::json!({
+        "id": a.id(),
+        "title": a.config.title,
+        "description": t["description"],
+        "format": a.format.name(),
+        "url": a.config.url,
+        "tilejson": format!("tiles/{}.json", a.id()),
+        "min_zoom": t["minzoom"],
+        "max_zoom": t["maxzoom"],
+        "bounds": t["bounds"],
+        "attribution": t["attribution"],
+        "vector_layers": a.vector_layers(),
+        "color": a.config.color,
+        "visible": a.config.visible,
+    })
 }
 
 /// Serialises a view that borrows from the handler's state.
@@ -108,6 +130,7 @@ async fn list_layers(State(state): State<AppState>) -> Result<Json<serde_json::V
     let catalog = state.catalog();
     to_json(LayerList {
         layers: catalog.layers().map(|l| LayerView::of(l)).collect(),
+        archives: catalog.archives().map(|a| archive_view(a)).collect(),
     })
 }
 

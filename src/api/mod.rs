@@ -4,6 +4,7 @@
 //! compression, CORS and security headers.
 
 mod admin;
+mod archives;
 mod assets;
 mod glyphs;
 mod guard;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(layers::routes())
         .merge(tiles::routes())
+        .merge(archives::routes())
         .merge(style::routes())
         .merge(glyphs::routes())
         .merge(search::routes())

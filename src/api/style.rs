@@ -121,6 +121,61 @@ fn cell_color(s: &StyleConfig) -> Value {
     }
 }
 
+/// An archive layer's source and layers. With `url` configured, the source reads the PMTiles
+/// file there with the `pmtiles://` protocol (a path on this server is made absolute), else it
+/// is the server's TileJSON. Each vector layer of the archive is drawn plainly in the configured
+/// colour: polygons filled and outlined, lines, points as circles.
+fn archive_layers(archive: &crate::archive::Archive, base: &str) -> (Value, Vec<Value>) {
+    let id = archive.id();
+    let source = match &archive.config.url {
+        Some(url) if url.starts_with('/') => {
+            json!({"type": "vector", "url": format!("pmtiles://{base}{url}")})
+        }
+        Some(url) => json!({"type": "vector", "url": format!("pmtiles://{url}")}),
+        None => json!({"type": "vector", "url": format!("{base}/tiles/{id}.json")}),
+    };
+    let color = &archive.config.color;
+    let visibility = if archive.config.visible {
+        "visible"
+    } else {
+        "none"
+    };
+    let mut layers = Vec::new();
+    for vl in archive.vector_layers() {
+        let layer = |suffix: &str, kind: &str, filter: Value, paint: Value| {
+            json!({
+                "id": format!("{id}-{vl}-{suffix}"),
+                "type": kind,
+                "source": id,
+                "source-layer": vl,
+                "filter": filter,
+                "metadata": {"bourg:archive": id, "bourg:theme": "archives"},
+                "layout": {"visibility": visibility},
+                "paint": paint,
+            })
+        };
+        layers.push(layer(
+            "fill",
+            "fill",
+            json!(["==", ["geometry-type"], "Polygon"]),
+            json!({"fill-color": color, "fill-opacity": 0.15}),
+        ));
+        layers.push(layer(
+            "line",
+            "line",
+            json!(["!=", ["geometry-type"], "Point"]),
+            json!({"line-color": color, "line-width": 1}),
+        ));
+        layers.push(layer(
+            "circle",
+            "circle",
+            json!(["==", ["geometry-type"], "Point"]),
+            json!({"circle-color": color, "circle-radius": 4, "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}),
+        ));
+    }
+    (source, layers)
+}
+
 /// The style source of the ranked recycling sites.
 pub const SITES_SOURCE: &str = "bourg-sites";
 
@@ -275,6 +330,11 @@ async fn get_style(State(state): State<AppState>, headers: HeaderMap) -> Json<Va
             });
             labels.push(l);
         }
+    }
+    for archive in catalog.archives() {
+        let (source, layers) = archive_layers(archive, &base);
+        sources.insert(archive.id().to_owned(), source);
+        style_layers.extend(layers);
     }
     if let Some((source, layer)) = sites_layer(&catalog, &base) {
         sources.insert(SITES_SOURCE.to_owned(), source);

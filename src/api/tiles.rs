@@ -73,6 +73,10 @@ async fn get_tile(
 ) -> Result<Response, AppError> {
     let Path((list, z, x, y_ext)) = path?;
     let tile = parse_tile_path(&z, &x, &y_ext)?;
+    let archive = state.catalog().archive(&list).cloned();
+    if let Some(archive) = archive {
+        return super::archives::archive_tile(&state, archive, tile, &headers).await;
+    }
     tile_response(&state, &list, tile, &headers).await
 }
 
@@ -157,7 +161,7 @@ pub(crate) fn computed_tile(bytes: Vec<u8>) -> Response {
 }
 
 /// `If-None-Match` holds `*` or this ETag (weak comparison, as RFC 9110 asks for GET).
-fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -168,7 +172,7 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// `Accept-Encoding` lists gzip (or `*`) without `q=0`.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -199,6 +203,12 @@ async fn get_tilejson(
         ))
     })?;
     let catalog = state.catalog();
+    if let Some(archive) = catalog.archive(list) {
+        return Ok(Json(super::archives::archive_tilejson(
+            archive,
+            &base_url(&headers),
+        )));
+    }
     let layers = resolve(&catalog, list)?;
     Ok(Json(tilejson(&layers, list, &base_url(&headers))))
 }

@@ -1,5 +1,5 @@
 //! Tile archives: PMTiles v3 and MBTiles files of pre-rendered vector tiles, written by
-//! `bourg export` ([`export`]).
+//! `bourg export` ([`export`]) and served as archive layers ([`Archive`]).
 //!
 //! Tiles are stored gzip-compressed, as Martin and tippecanoe store them, and identical tiles
 //! are stored once. Archives are written atomically ([`file`]): the output name only ever holds a
@@ -10,6 +10,7 @@ pub mod export;
 pub mod file;
 mod mbtiles;
 pub mod pmtiles;
+mod reader;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use crate::bbox::BboxWgs84;
 use crate::tile::TileCoord;
 
 pub use export::{ExportError, Plan, Progress, Summary};
+pub use reader::{bounds_of, Archive, StoredTile};
 
 /// Why an archive cannot be written.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,13 @@ pub enum ArchiveError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    /// An archive layer's file cannot be served.
+    #[error("archive layer {id}: {}: {reason}", path.display())]
+    Invalid {
+        id: String,
+        path: PathBuf,
+        reason: String,
     },
     /// SQLite refused an MBTiles operation.
     #[error("{what} in {}", path.display())]

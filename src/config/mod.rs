@@ -47,6 +47,7 @@
 //! pct_vacants_plus_2ans_pp = "float"
 //! ```
 
+mod archive;
 mod derived;
 mod labels;
 mod style;
@@ -55,6 +56,7 @@ mod tiles;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use archive::{is_archive, load_archives, parse_archive, ArchiveConfig};
 pub use derived::{CountBy, CountIf, GroupConfig, TotalsConfig};
 pub use labels::{Format, Noun, Words, CELL_COUNT};
 pub use style::{Categories, Choropleth, StyleConfig, THEMES};
@@ -462,11 +464,30 @@ const DEFAULT_MIN_ZOOM: u8 = 0;
 /// Default highest zoom.
 const DEFAULT_MAX_ZOOM: u8 = 14;
 
-/// Reads and validates every `*.toml` file of `dir`, sorted by file name.
+/// Reads and validates every `*.toml` file of `dir` but archive layers ([`load_archives`]),
+/// sorted by file name.
 ///
 /// # Errors
 /// The first file that cannot be read, parsed or validated, or an empty directory.
 pub fn load_dir(dir: &Path) -> Result<Vec<LayerConfig>, ConfigError> {
+    let mut configs = Vec::new();
+    for path in toml_files(dir)? {
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if !is_archive(&text) {
+            configs.push(parse(&path, &text)?);
+        }
+    }
+    Ok(configs)
+}
+
+/// The `*.toml` files of `dir`, sorted by file name.
+///
+/// # Errors
+/// The directory cannot be listed or holds no `*.toml` file.
+fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::ReadDir {
         path: dir.to_owned(),
         source,
@@ -488,7 +509,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LayerConfig>, ConfigError> {
         });
     }
     paths.sort();
-    paths.iter().map(|p| load_file(p)).collect()
+    Ok(paths)
 }
 
 /// Reads and validates one layer file.

@@ -104,7 +104,7 @@ impl Default for StyleConfig {
     }
 }
 
-fn is_colour(c: &str) -> bool {
+pub(super) fn is_colour(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
 }
 

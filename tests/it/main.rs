@@ -3,6 +3,7 @@
 mod support;
 
 mod abuse;
+mod archives;
 mod assets;
 mod cache;
 mod csv_reader;

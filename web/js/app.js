@@ -20,6 +20,10 @@ import { setupBasemap } from './basemap.js';
 const { layers } = await (await fetch('layers')).json();
 const layersById = new Map(layers.map((l) => [l.id, l]));
 
+// Archive layers on a CDN (or on this server) are read straight from their PMTiles file with
+// byte ranges: `pmtiles://https://…/communes.pmtiles` sources in the style.
+if (window.pmtiles) maplibregl.addProtocol('pmtiles', new window.pmtiles.Protocol().tile);
+
 const small = window.matchMedia('(max-width: 759px)');
 const map = new maplibregl.Map({
   container: 'map',
