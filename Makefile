@@ -17,7 +17,7 @@ APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium python3-venv
 # Only the tests need these: QGIS's Python bindings check that QGIS imports the style; the
 # qualification tests run on SQLite and on a throwaway PostgreSQL cluster (scripts/postgres-test.sh),
 # and the ratings check reads both databases with their own clients (sqlite3, psql).
-TEST_APT_PACKAGES := python3-qgis postgresql sqlite3
+TEST_APT_PACKAGES := python3-qgis postgresql sqlite3 python3-prometheus-client
 # Runs a command with BOURG_TEST_POSTGRES set: a throwaway cluster, stopped afterwards (or the
 # server BOURG_TEST_POSTGRES already names).
 WITH_POSTGRES := bash scripts/postgres-test.sh run --

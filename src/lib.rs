@@ -22,6 +22,7 @@ pub mod glyph;
 pub mod index;
 pub mod layer;
 pub mod mercator;
+pub mod metrics;
 pub mod ogc;
 pub mod parallel;
 pub mod qualif;
@@ -37,7 +38,7 @@ use std::sync::Once;
 
 pub use api::router;
 pub use catalog::{Catalog, CatalogError, LoadOptions};
-pub use state::{AdminToken, AppState, ReloadReport, Settings, WorkError};
+pub use state::{AdminToken, AppState, ReloadReport, Settings, Trigger, WorkError};
 
 /// Entry points of the fuzz targets (`fuzz/`) that are not public otherwise; not a stable API.
 #[doc(hidden)]

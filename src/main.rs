@@ -477,7 +477,9 @@ async fn reload_on_sighup(state: AppState) {
         while hangups.recv().await.is_some() {
             let s = state.clone();
             // The reload logs its outcome.
-            if let Err(e) = tokio::task::spawn_blocking(move || s.reload()).await {
+            if let Err(e) =
+                tokio::task::spawn_blocking(move || s.reload_for(bourg::Trigger::Signal)).await
+            {
                 tracing::error!(error = %e, "reload task failed");
             }
         }

@@ -15,6 +15,7 @@ mod http;
 mod labels;
 mod limits;
 mod load;
+mod metrics;
 mod national;
 mod ogc;
 mod ogc_gdal;
