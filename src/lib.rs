@@ -29,6 +29,7 @@ pub mod qualif;
 pub mod search;
 pub mod synth;
 pub mod tile;
+pub mod watch;
 pub mod web;
 
 mod api;

@@ -34,3 +34,4 @@ mod territories;
 mod tile_http;
 mod tiles;
 mod uploads;
+mod watch;
