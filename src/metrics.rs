@@ -129,6 +129,17 @@ pub struct CacheCounters {
     pub evictions: Counter,
 }
 
+impl CacheCounters {
+    /// Counts a lookup: a miss when the value was computed for it (`fresh`), else a hit.
+    pub fn lookup(&self, fresh: bool) {
+        if fresh {
+            self.misses.add(1);
+        } else {
+            self.hits.add(1);
+        }
+    }
+}
+
 /// Everything counted while the server runs.
 #[derive(Debug)]
 pub struct Metrics {

@@ -169,12 +169,7 @@ impl TileCache {
                 self.part(layers[i].0, layers[i].1, tile, within)
             })))
         });
-        let counters = &self.metrics.tile_cache;
-        if entry.is_fresh() {
-            counters.misses.add(1);
-        } else {
-            counters.hits.add(1);
-        }
+        self.metrics.tile_cache.lookup(entry.is_fresh());
         entry.into_value()
     }
 
@@ -201,12 +196,7 @@ impl TileCache {
                 .observe(started.elapsed());
             Arc::new(part)
         });
-        let counters = &self.metrics.part_cache;
-        if entry.is_fresh() {
-            counters.misses.add(1);
-        } else {
-            counters.hits.add(1);
-        }
+        self.metrics.part_cache.lookup(entry.is_fresh());
         entry.into_value()
     }
 
