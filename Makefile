@@ -16,8 +16,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libgdal-dev gdal-bin pkg-config curl chromium python3-venv
 # Only the tests need these: QGIS's Python bindings check that QGIS imports the style; the
 # qualification tests run on SQLite and on a throwaway PostgreSQL cluster (scripts/postgres-test.sh),
-# and the ratings check reads both databases with their own clients (sqlite3, psql).
-TEST_APT_PACKAGES := python3-qgis postgresql sqlite3
+# and the ratings check reads both databases with their own clients (sqlite3, psql); Prometheus's
+# Python client parses /metrics.
+TEST_APT_PACKAGES := python3-qgis postgresql sqlite3 python3-prometheus-client
 # Runs a command with BOURG_TEST_POSTGRES set: a throwaway cluster, stopped afterwards (or the
 # server BOURG_TEST_POSTGRES already names).
 WITH_POSTGRES := bash scripts/postgres-test.sh run --
@@ -33,7 +34,7 @@ FRANCE_FILES := $(FRANCE_DIR)/rpls.csv $(FRANCE_DIR)/vacance_batiments.csv
 # The binary that generates them: the release one for run/check/bench, the debug one for test.
 BOURG_BIN ?= $(CARGO_TARGET_DIR)/release/bourg
 
-.PHONY: vendor-maplibre vendor-pmtiles run run-demo test test-with-database test-national e2e conformance check-ratings bench-ratings setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national bench-export synth-demo synth-france fuzz-build fuzz
+.PHONY: vendor-maplibre vendor-pmtiles run run-demo test test-with-database scale-out test-national e2e conformance check-ratings bench-ratings setup system-deps rust-components web-deps build check check-demo bench bench-http bench-load bench-national bench-export synth-demo synth-france fuzz-build fuzz
 
 # All of France: every commune, EPCI and département, the programmes, LOVAC, QPV, friches, zonage,
 # and the national synthetic social stock and vacancy (generated on the first run, ~20 s).
@@ -62,6 +63,7 @@ test-with-database:
 	$(MAKE) conformance
 	$(MAKE) e2e
 	$(MAKE) check-ratings
+	node scripts/scale-out.mjs --bin $(CARGO_TARGET_DIR)/debug/bourg
 
 # The map UI in headless Chromium against a real server (the debug binary `cargo test` built).
 e2e: setup
@@ -78,6 +80,15 @@ check-ratings: setup
 	cargo build --locked
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
 	CI_REQUIRE_POSTGRES=1 $(WITH_POSTGRES) node benches/ratings.mjs --bin $(CARGO_TARGET_DIR)/debug/bourg --orgs 5 --members 2 --writes 20
+
+# Two replicas (`bourg serve --replica`) on loopback against one PostgreSQL cluster: a session and
+# a rating written through one are read back through the other, a stale update across them is
+# refused, tiles and documents are byte-identical from both (release build; see
+# scripts/scale-out.mjs and the README's "Deploying").
+scale-out: build
+	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
+	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/release/bourg
+	$(WITH_POSTGRES) node scripts/scale-out.mjs --bin $(CARGO_TARGET_DIR)/release/bourg
 
 # schemathesis (every check) against the OGC API's OpenAPI definition, on the debug server over the
 # demo catalogue (about a minute; see tests/conformance/schemathesis.sh).

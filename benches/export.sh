@@ -59,7 +59,7 @@ cat "$WORK/bourg.summary" >&2
 IFS=, read -r -a IDS <<< "$LAYERS"
 missing=()
 for id in "${IDS[@]}"; do
-  [ -s "$WORK/$id.fgb" ] || missing+=("$id")
+  [ -f "$WORK/$id.fgb" ] && [ -s "$WORK/$id.fgb" ] || missing+=("$id")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== writing ${missing[*]} as FlatGeobuf from the OGC API" >&2
@@ -73,9 +73,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
   for id in "${missing[@]}"; do
     started=$(date +%s)
-    ogr2ogr -f FlatGeobuf "$WORK/$id.fgb.partial" "OAPIF:http://127.0.0.1:$PORT/ogc" "$id" \
+    rm -rf "$WORK/$id.partial.fgb"
+    ogr2ogr -f FlatGeobuf "$WORK/$id.partial.fgb" "OAPIF:http://127.0.0.1:$PORT/ogc" "$id" \
       -oo PAGE_SIZE=10000 -nln "$id" -lco SPATIAL_INDEX=NO
-    mv "$WORK/$id.fgb.partial" "$WORK/$id.fgb"
+    mv "$WORK/$id.partial.fgb" "$WORK/$id.fgb"
     echo "   $id: $(( $(date +%s) - started )) s, $(du -h "$WORK/$id.fgb" | cut -f1)" >&2
   done
   kill $server; wait $server 2>/dev/null || true

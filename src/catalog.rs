@@ -89,6 +89,8 @@ pub struct LoadOptions {
     /// Write the cache on a background thread, so that the catalogue is ready sooner (a
     /// server), rather than before the load returns (a check, tests).
     pub write_in_background: bool,
+    /// Read the cache but never write it (a replica: nothing is written to its disk).
+    pub read_only_cache: bool,
 }
 
 /// The loaded layers.
@@ -196,10 +198,14 @@ impl Catalog {
         let regrouped = regrouped(&configs, &shared, |c| unchanged(c).is_some());
         let reusable =
             |c: &LayerConfig| unchanged(c).filter(|_| !regrouped.contains(c.id.as_str()));
-        let cache = options
-            .cache_dir
-            .as_deref()
-            .map(|d| Arc::new(Cache::new(d, dir, keys)));
+        let cache = options.cache_dir.as_deref().map(|d| {
+            let cache = Cache::new(d, dir, keys);
+            Arc::new(if options.read_only_cache {
+                cache.read_only()
+            } else {
+                cache
+            })
+        });
         if let Some(cache) = &cache {
             shared = shared.reusing(cache.reuse());
         }

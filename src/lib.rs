@@ -23,6 +23,7 @@ pub mod glyph;
 pub mod index;
 pub mod layer;
 pub mod mercator;
+pub mod metrics;
 pub mod ogc;
 pub mod parallel;
 pub mod qualif;
@@ -30,6 +31,7 @@ pub mod search;
 pub mod synth;
 pub mod tile;
 pub mod tilejson;
+pub mod watch;
 pub mod web;
 
 mod api;
@@ -39,7 +41,7 @@ use std::sync::Once;
 
 pub use api::router;
 pub use catalog::{Catalog, CatalogError, LoadOptions};
-pub use state::{AdminToken, AppState, ReloadReport, Settings, WorkError};
+pub use state::{AdminToken, AppState, ReloadReport, Settings, Trigger, WorkError};
 
 /// Entry points of the fuzz targets (`fuzz/`) that are not public otherwise; not a stable API.
 #[doc(hidden)]

@@ -49,6 +49,19 @@ enum Command {
         /// others wait their turn (0: twice the number of cores).
         #[arg(long, env = "BOURG_CPU_WORK", default_value_t = 0)]
         cpu_work: usize,
+        /// Do not watch the layer files; reload with `POST /admin/reload` or SIGHUP.
+        #[arg(long, env = "BOURG_NO_WATCH")]
+        no_watch: bool,
+        /// Quiet time after the last change of a layer file before the layers reload, in
+        /// milliseconds.
+        #[arg(long, env = "BOURG_WATCH_DEBOUNCE_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+        watch_debounce_ms: u64,
+        /// Serve as one of several replicas behind a load balancer: ratings in the shared
+        /// PostgreSQL database (`--database postgres://…`, required), no file watching, nothing
+        /// written to disk (the prepared-catalogue cache is read, never written). Roll new data
+        /// out by restarting replicas, or with `POST /admin/reload` on each.
+        #[arg(long, env = "BOURG_REPLICA")]
+        replica: bool,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -305,6 +318,7 @@ impl CacheArgs {
         LoadOptions {
             cache_dir,
             write_in_background,
+            read_only_cache: false,
         }
     }
 }
@@ -345,10 +359,17 @@ fn main() -> ExitCode {
             tile_cache_mb,
             tile_cache_control,
             cpu_work,
+            no_watch,
+            watch_debounce_ms,
+            replica,
             limits,
             cache,
             database,
         } => {
+            if replica && !matches!(database.database, bourg::db::DatabaseUrl::Postgres(_)) {
+                eprintln!("error: --replica shares its ratings through PostgreSQL: give --database postgres://user:password@host/database (or BOURG_DATABASE)");
+                return ExitCode::from(2);
+            }
             let defaults = limits.apply(Settings::new(web));
             let settings = Settings {
                 tile_cache_bytes: tile_cache_mb.saturating_mul(1 << 20),
@@ -360,13 +381,11 @@ fn main() -> ExitCode {
                 },
                 ..defaults
             };
-            serve(
-                layers,
-                addr,
-                settings,
-                cache.options(true),
-                &database.database,
-            )
+            let mut options = cache.options(true);
+            options.read_only_cache = replica;
+            let watch = (!no_watch && !replica)
+                .then(|| std::time::Duration::from_millis(watch_debounce_ms));
+            serve(layers, addr, settings, options, &database.database, watch)
         }
         Command::Admin { what, database } => admin(what, &database.database),
         Command::Check { layers, cache } => check(layers, cache.options(false)),
@@ -470,6 +489,7 @@ fn serve(
     settings: Settings,
     options: LoadOptions,
     database: &bourg::db::DatabaseUrl,
+    watch: Option<std::time::Duration>,
 ) -> anyhow::Result<()> {
     axum::http::HeaderValue::from_str(&settings.tile_cache_control)
         .context("--tile-cache-control is not a valid header value")?;
@@ -499,6 +519,17 @@ fn serve(
         let local = listener.local_addr().unwrap_or(addr);
         tracing::info!("serving on http://{local}");
         tokio::spawn(reload_on_sighup(state.clone()));
+        // Dropped (the watching stopped) when the server stops.
+        let _watcher = match watch {
+            Some(debounce) => match bourg::watch::watch(state.clone(), debounce) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the layer files: reload with POST /admin/reload or SIGHUP");
+                    None
+                }
+            },
+            None => None,
+        };
         let grace = state.settings.shutdown_grace;
         // On SIGTERM or Ctrl-C the server stops accepting and lets the requests in flight
         // finish, for `grace` at most.
@@ -544,7 +575,9 @@ async fn reload_on_sighup(state: AppState) {
         while hangups.recv().await.is_some() {
             let s = state.clone();
             // The reload logs its outcome.
-            if let Err(e) = tokio::task::spawn_blocking(move || s.reload()).await {
+            if let Err(e) =
+                tokio::task::spawn_blocking(move || s.reload_for(bourg::Trigger::Signal)).await
+            {
                 tracing::error!(error = %e, "reload task failed");
             }
         }

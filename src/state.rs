@@ -115,6 +115,8 @@ pub struct AppState {
     catalog: Arc<ArcSwap<Catalog>>,
     /// Rendered tiles.
     pub tiles: TileCache,
+    /// What is counted for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Analysis results worth keeping: département indicators, full site rankings.
     pub analysis: AnalysisCache,
     /// Settings.
@@ -145,9 +147,33 @@ pub enum WorkError {
     Failed(#[from] tokio::task::JoinError),
 }
 
+/// What asked for a reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// `POST /admin/reload`.
+    Admin,
+    /// SIGHUP.
+    Signal,
+    /// A change of the layer files, seen by the file watcher.
+    Watch,
+}
+
+impl Trigger {
+    /// How metrics and `/health` name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::Admin => "admin",
+            Trigger::Signal => "signal",
+            Trigger::Watch => "watch",
+        }
+    }
+}
+
 /// How the last reload went.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ReloadReport {
+    /// What asked for it: `admin`, `signal` or `watch`.
+    pub trigger: &'static str,
     /// When it ended, seconds since the Unix epoch.
     pub at_unix_s: u64,
     /// `ok` or `failed`.
@@ -164,9 +190,15 @@ impl AppState {
     /// State over a loaded catalogue.
     pub fn new(catalog: Catalog, settings: Settings) -> Self {
         let work = Arc::new(tokio::sync::Semaphore::new(settings.cpu_work.max(1)));
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        metrics
+            .loads
+            .get(&["start", "ok"])
+            .observe(catalog.load_time);
         Self {
             catalog: Arc::new(ArcSwap::from_pointee(catalog)),
-            tiles: TileCache::new(settings.tile_cache_bytes),
+            tiles: TileCache::new(settings.tile_cache_bytes, Arc::clone(&metrics)),
+            metrics,
             analysis: AnalysisCache::default(),
             settings: Arc::new(settings),
             work,
@@ -248,6 +280,15 @@ impl AppState {
     /// # Errors
     /// When a layer fails to load; the current catalogue stays in service.
     pub fn reload(&self) -> Result<Vec<String>, CatalogError> {
+        self.reload_for(Trigger::Admin)
+    }
+
+    /// As [`Self::reload`], counted in the metrics and reported for `/health` with what asked
+    /// for it.
+    ///
+    /// # Errors
+    /// As [`Self::reload`].
+    pub fn reload_for(&self, trigger: Trigger) -> Result<Vec<String>, CatalogError> {
         let mut last = self
             .reloads
             .lock()
@@ -269,7 +310,13 @@ impl AppState {
                 "reload failed; keeping the current layers"
             ),
         }
+        let outcome = if result.is_ok() { "ok" } else { "failed" };
+        self.metrics
+            .loads
+            .get(&[trigger.name(), outcome])
+            .observe(started.elapsed());
         *last = Some(ReloadReport {
+            trigger: trigger.name(),
             at_unix_s,
             status: if result.is_ok() { "ok" } else { "failed" },
             changed: result.as_ref().map(Clone::clone).unwrap_or_default(),

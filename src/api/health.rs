@@ -62,7 +62,7 @@ struct LayerHealth {
 }
 
 /// A `kB` line of `/proc/self/status`, in bytes.
-fn proc_status(key: &str) -> Option<u64> {
+pub(crate) fn proc_status(key: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(key))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -10,6 +10,7 @@ mod glyphs;
 mod guard;
 mod health;
 mod layers;
+mod metrics;
 mod qualif;
 mod search;
 mod sites;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(admin::routes())
         .merge(health::routes())
+        .merge(metrics::routes())
         .merge(layers::routes())
         .merge(tiles::routes())
         .merge(archives::routes())
@@ -58,6 +60,11 @@ pub fn router(state: AppState) -> Router {
         // Layer tiles come gzipped from their cache when the client accepts it (see `tiles`):
         // an answer with a Content-Encoding is never compressed again.
         .layer(CompressionLayer::new())
+        // Counts what leaves, compressed.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .layer(cors(&settings.cors_origins));
     for (name, value) in guard::security_headers() {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));

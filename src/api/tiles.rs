@@ -19,7 +19,7 @@ use super::base_url;
 use crate::catalog::Catalog;
 use crate::error::AppError;
 use crate::layer::Layer;
-use crate::tile::{self, Rendered, TileCoord, TileKey};
+use crate::tile::{Rendered, TileCoord};
 use crate::AppState;
 
 /// Media type of Mapbox Vector Tiles.
@@ -94,27 +94,20 @@ pub(crate) async fn tile_response(
 ) -> Result<Response, AppError> {
     let catalog = state.catalog();
     let layers = resolve(&catalog, list)?;
-    let key = TileKey::new(
-        layers
-            .iter()
-            .map(|l| l.id())
-            .collect::<Vec<_>>()
-            .join(",")
-            .into(),
-        layers.iter().map(|l| {
+    let generations: Vec<u64> = layers
+        .iter()
+        .map(|l| {
             catalog
                 .layer_generation(l.id())
                 .unwrap_or(catalog.generation)
-        }),
-        tile,
-    );
+        })
+        .collect();
     let cache = state.tiles.clone();
     let rendered = state
         .blocking(move || {
-            cache.get_or_render(key, || {
-                let refs: Vec<&Layer> = layers.iter().map(|l| l.as_ref()).collect();
-                tile::render(&refs, tile)
-            })
+            let with: Vec<(&Layer, u64)> =
+                layers.iter().map(|l| l.as_ref()).zip(generations).collect();
+            cache.tile(&with, tile)
         })
         .await?;
     Ok(respond(

@@ -153,6 +153,12 @@ impl Keys {
     }
 }
 
+/// The files a layer reads: its TOML file, its source (with the side files beside it, or every
+/// file of a source folder) and its joins' sources.
+pub fn input_files(config: &LayerConfig) -> Vec<PathBuf> {
+    Inputs::of(config).all().cloned().collect()
+}
+
 /// The files a layer reads.
 struct Inputs {
     toml: PathBuf,

@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use crate::config::LayerConfig;
 use crate::layer::{stored, Layer, Reuse, SharedRead, SharedSources};
-pub use key::Keys;
+pub use key::{input_files, Keys};
 
 /// The default cache folder: `$XDG_CACHE_HOME/bourg`, else `$HOME/.cache/bourg`; `None` when
 /// neither variable is set.
@@ -51,6 +51,7 @@ pub struct Cache {
     dir: PathBuf,
     prefix: String,
     keys: Keys,
+    read_only: bool,
 }
 
 /// What to write after a load: layers and shared sources read from their sources.
@@ -77,7 +78,14 @@ impl Cache {
             dir: dir.to_owned(),
             prefix,
             keys,
+            read_only: false,
         }
+    }
+
+    /// The same cache, read but never written (a replica whose disk is read-only).
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
     }
 
     fn layer_path(&self, id: &str) -> PathBuf {
@@ -140,6 +148,9 @@ impl Cache {
 
     /// Writes a file derived from the whole catalogue; a failure is logged.
     pub fn write_derived(&self, name: &str, payload: &[u8]) {
+        if self.read_only {
+            return;
+        }
         let Some(key) = self.keys.catalog() else {
             return;
         };
@@ -188,6 +199,15 @@ impl Cache {
     /// Writes the files of what was loaded from the sources, on every core, then removes the
     /// files of the folder that no current layer names. Failures are logged, never returned.
     pub fn write(&self, fresh: &Fresh) {
+        if self.read_only {
+            if !fresh.layers.is_empty() {
+                tracing::info!(
+                    layers = fresh.layers.len(),
+                    "read-only cache: the layers loaded from their sources are not cached"
+                );
+            }
+            return;
+        }
         if fresh.layers.is_empty() && fresh.reads.iter().all(|(_, r)| r.cached) {
             return;
         }

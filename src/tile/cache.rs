@@ -1,5 +1,8 @@
-//! A memory-bounded cache of rendered tiles (moka, weighed in bytes), emptied per layer when that
-//! layer reloads. Each entry holds the tile, its gzip form and its strong ETag.
+//! A memory-bounded cache of rendered tiles (moka, weighed in bytes), in two levels: whole tiles
+//! per layer list (the MVT bytes, their gzip form and their strong ETag), and each layer's part
+//! of a tile, from which tiles are assembled ([`super::compose`]): a tile of `a,b`, one of `b,a`
+//! and one of `a` draw each layer once. Entries key on the layers' generations, so that a
+//! reloaded layer's old tiles are never served; its entries are also dropped at once.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -8,7 +11,9 @@ use axum::body::Bytes;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::TileCoord;
+use super::{Part, TileCoord};
+use crate::layer::Layer;
+use crate::metrics::Metrics;
 
 /// What a cached tile is for: the requested layer list (as in the URL), the generations of
 /// those layers (so that a tile rendered from a catalogue a reload has replaced is never served
@@ -93,78 +98,157 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// What a cached part is: one layer at one generation, one tile, drawn within the layer's own
+/// budget (`None`) or within a share of a composite's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PartKey {
+    layer: Arc<str>,
+    generation: u64,
+    tile: TileCoord,
+    within: Option<usize>,
+}
+
 /// The tile cache.
 #[derive(Debug, Clone)]
 pub struct TileCache {
-    cache: moka::sync::Cache<TileKey, Arc<Rendered>>,
+    tiles: moka::sync::Cache<TileKey, Arc<Rendered>>,
+    parts: moka::sync::Cache<PartKey, Arc<Part>>,
+    metrics: Arc<Metrics>,
 }
 
 impl TileCache {
-    /// A cache holding at most `max_bytes` of tiles (0 disables caching).
-    pub fn new(max_bytes: u64) -> Self {
+    /// A cache holding at most `max_bytes` (0 disables caching): half for whole tiles, half
+    /// for layers' parts. Hits, misses, evictions and render times are counted in `metrics`.
+    pub fn new(max_bytes: u64, metrics: Arc<Metrics>) -> Self {
+        let (m1, m2) = (Arc::clone(&metrics), Arc::clone(&metrics));
         Self {
-            cache: moka::sync::Cache::builder()
-                .max_capacity(max_bytes)
+            tiles: moka::sync::Cache::builder()
+                .max_capacity(max_bytes / 2)
                 .weigher(|_, v: &Arc<Rendered>| v.weight())
+                .eviction_listener(move |_, _, cause| {
+                    if cause == moka::notification::RemovalCause::Size {
+                        m1.tile_cache.evictions.add(1);
+                    }
+                })
                 .support_invalidation_closures()
                 .build(),
+            parts: moka::sync::Cache::builder()
+                .max_capacity(max_bytes / 2)
+                .weigher(|k: &PartKey, v: &Arc<Part>| {
+                    u32::try_from(v.len() + k.layer.len() + 96).unwrap_or(u32::MAX)
+                })
+                .eviction_listener(move |_, _, cause| {
+                    if cause == moka::notification::RemovalCause::Size {
+                        m2.part_cache.evictions.add(1);
+                    }
+                })
+                .support_invalidation_closures()
+                .build(),
+            metrics,
         }
     }
 
-    /// The cached tile, or renders, stores and returns it. Concurrent requests for the same
-    /// missing tile render it once.
-    pub fn get_or_render(&self, key: TileKey, render: impl FnOnce() -> Vec<u8>) -> Arc<Rendered> {
-        self.cache
-            .get_with(key, || Arc::new(Rendered::new(render())))
+    /// The tile of these layers (each with its generation, [`crate::Catalog::layer_generation`]),
+    /// from the cache, or assembled from their parts (cached, or drawn and stored) and stored.
+    /// Concurrent requests for the same missing tile or part draw it once. The bytes are those
+    /// of [`super::render`].
+    pub fn tile(&self, layers: &[(&Layer, u64)], tile: TileCoord) -> Arc<Rendered> {
+        let key = TileKey::new(
+            layers
+                .iter()
+                .map(|(l, _)| l.id())
+                .collect::<Vec<_>>()
+                .join(",")
+                .into(),
+            layers.iter().map(|(_, g)| *g),
+            tile,
+        );
+        let entry = self.tiles.entry(key).or_insert_with(|| {
+            let refs: Vec<&Layer> = layers.iter().map(|(l, _)| *l).collect();
+            Arc::new(Rendered::new(super::compose(&refs, |i, within| {
+                self.part(layers[i].0, layers[i].1, tile, within)
+            })))
+        });
+        self.metrics.tile_cache.lookup(entry.is_fresh());
+        entry.into_value()
     }
 
-    /// Drops every cached tile that involves one of these layers.
+    /// A layer's part of a tile, from the cache or drawn (and timed) and stored.
+    fn part(
+        &self,
+        layer: &Layer,
+        generation: u64,
+        tile: TileCoord,
+        within: Option<usize>,
+    ) -> Arc<Part> {
+        let key = PartKey {
+            layer: layer.id().into(),
+            generation,
+            tile,
+            within,
+        };
+        let entry = self.parts.entry(key).or_insert_with(|| {
+            let started = std::time::Instant::now();
+            let part = super::render_part(layer, tile, within);
+            self.metrics
+                .renders
+                .get(&[layer.id(), &tile.z().to_string()])
+                .observe(started.elapsed());
+            Arc::new(part)
+        });
+        self.metrics.part_cache.lookup(entry.is_fresh());
+        entry.into_value()
+    }
+
+    /// Drops every cached tile and part that involves one of these layers.
     pub fn invalidate_layers(&self, ids: &[String]) {
-        let ids = ids.to_vec();
-        if let Err(e) = self
-            .cache
-            .invalidate_entries_if(move |key, _| key.involves(&ids))
-        {
+        let for_tiles = ids.to_vec();
+        let for_parts = ids.to_vec();
+        let tiles = self
+            .tiles
+            .invalidate_entries_if(move |key, _| key.involves(&for_tiles));
+        let parts = self
+            .parts
+            .invalidate_entries_if(move |key, _| for_parts.iter().any(|id| **id == *key.layer));
+        if let Err(e) = tiles.and(parts) {
             // Only possible without `support_invalidation_closures`; empty everything instead.
             tracing::warn!(error = %e, "emptying the whole tile cache");
-            self.cache.invalidate_all();
+            self.tiles.invalidate_all();
+            self.parts.invalidate_all();
         }
     }
 
-    /// Whether a tile is cached (after pending maintenance).
+    /// Whether a whole tile is cached (after pending maintenance).
     pub fn contains(&self, key: &TileKey) -> bool {
-        self.cache.run_pending_tasks();
-        self.cache.contains_key(key)
+        self.tiles.run_pending_tasks();
+        self.tiles.contains_key(key)
+    }
+
+    /// Whether a layer's part of a tile, drawn within its own budget, is cached.
+    pub fn contains_part(&self, layer: &str, generation: u64, tile: TileCoord) -> bool {
+        self.parts.run_pending_tasks();
+        self.parts.contains_key(&PartKey {
+            layer: layer.into(),
+            generation,
+            tile,
+            within: None,
+        })
+    }
+
+    /// Entries and weighed bytes, whole tiles then parts (after pending maintenance).
+    pub fn usage(&self) -> [(u64, u64); 2] {
+        self.tiles.run_pending_tasks();
+        self.parts.run_pending_tasks();
+        [
+            (self.tiles.entry_count(), self.tiles.weighted_size()),
+            (self.parts.entry_count(), self.parts.weighted_size()),
+        ]
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn key(layers: &str) -> TileKey {
-        TileKey::new(layers.into(), [1, 2], TileCoord::try_new(1, 0, 0).unwrap())
-    }
-
-    #[test]
-    fn renders_once_and_invalidates_by_layer() {
-        let cache = TileCache::new(1 << 20);
-        let mut calls = 0;
-        cache.get_or_render(key("a,b"), || {
-            calls += 1;
-            vec![1, 2, 3]
-        });
-        let again = cache.get_or_render(key("a,b"), || {
-            calls += 1;
-            vec![9]
-        });
-        assert_eq!(calls, 1);
-        assert_eq!(&again.body[..], &[1, 2, 3]);
-        cache.get_or_render(key("c"), Vec::new);
-        cache.invalidate_layers(&["b".to_owned()]);
-        assert!(!cache.contains(&key("a,b")));
-        assert!(cache.contains(&key("c")));
-    }
 
     #[test]
     fn etag_is_stable_and_gzip_round_trips() {

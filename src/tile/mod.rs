@@ -601,46 +601,102 @@ pub fn render_labels(layer: &Layer, tile: TileCoord) -> Option<Vec<u8>> {
     (builder.len() > 0).then(|| builder.finish())
 }
 
+/// One layer's share of a tile: its features' MVT layer message and its label points'.
+#[derive(Debug, Default)]
+pub struct Part {
+    /// The features, `None` when the layer has nothing in the tile.
+    pub features: Option<Vec<u8>>,
+    /// The label points (only with features, and only in a part drawn within the layer's own
+    /// budget).
+    pub labels: Option<Vec<u8>>,
+}
+
+impl Part {
+    /// Bytes of both messages.
+    pub fn len(&self) -> usize {
+        self.features.as_ref().map_or(0, Vec::len) + self.labels.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Whether the part holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.features.is_none() && self.labels.is_none()
+    }
+}
+
+/// Draws a layer's part of a tile: within its own byte budget with its label points
+/// (`within: None`), or its features alone within `within` bytes (its share of a composite
+/// over budget, see [`compose`]).
+pub fn render_part(layer: &Layer, tile: TileCoord, within: Option<usize>) -> Part {
+    match within {
+        None => {
+            let features = render_layer(layer, tile).map(|t| t.bytes);
+            let labels = features.as_ref().and_then(|_| render_labels(layer, tile));
+            Part { features, labels }
+        }
+        Some(max_bytes) => Part {
+            features: render_layer_within(layer, tile, max_bytes).map(|t| t.bytes),
+            labels: None,
+        },
+    }
+}
+
 /// Renders several layers into one tile, in the order given (each followed by its label points);
 /// empty bytes when none has anything. The tile keeps within the largest of the layers' byte
 /// budgets: when the layers together go over it, each is drawn again within its share of it.
 pub fn render(layers: &[&Layer], tile: TileCoord) -> Vec<u8> {
-    // Per layer: its features' layer message, its labels' message.
-    type Part = (Option<Vec<u8>>, Option<Vec<u8>>);
-    let mut parts: Vec<Part> = layers
-        .iter()
-        .map(|l| {
-            let features = render_layer(l, tile).map(|t| t.bytes);
-            let labels = features.as_ref().and_then(|_| render_labels(l, tile));
-            (features, labels)
-        })
-        .collect();
+    compose(layers, |i, within| {
+        std::sync::Arc::new(render_part(layers[i], tile, within))
+    })
+}
+
+/// Assembles a tile of several layers from their parts (MVT layer messages concatenate), as
+/// [`render`] does; `part(i, within)` gives the part of `layers[i]` as [`render_part`] draws
+/// it, from a cache or drawn there, so that a tile of `a,b`, one of `b,a` and one of `a` share
+/// their parts and are the same bytes as [`render`]'s.
+pub fn compose(
+    layers: &[&Layer],
+    mut part: impl FnMut(usize, Option<usize>) -> std::sync::Arc<Part>,
+) -> Vec<u8> {
+    let full: Vec<std::sync::Arc<Part>> = (0..layers.len()).map(|i| part(i, None)).collect();
+    // Per layer, the features drawn again within a share, when they were.
+    let mut shared: Vec<Option<std::sync::Arc<Part>>> = vec![None; layers.len()];
     let budget = layers
         .iter()
         .map(|l| l.config.tiles.max_bytes)
         .max()
         .unwrap_or(0);
-    let size =
-        |part: &Part| part.0.as_ref().map_or(0, Vec::len) + part.1.as_ref().map_or(0, Vec::len);
-    let total: usize = parts.iter().map(size).sum();
+    let total: usize = full.iter().map(|p| p.len()).sum();
     if layers.len() > 1 && total > budget {
         // The smallest layers keep what they drew; the largest share what is left.
-        let labels: usize = parts.iter().map(|p| p.1.as_ref().map_or(0, Vec::len)).sum();
+        let labels: usize = full
+            .iter()
+            .map(|p| p.labels.as_ref().map_or(0, Vec::len))
+            .sum();
         let mut room = budget.saturating_sub(labels);
-        let mut order: Vec<usize> = (0..parts.len()).collect();
-        order.sort_by_key(|&i| parts[i].0.as_ref().map_or(0, Vec::len));
+        let features_len = |p: &Part| p.features.as_ref().map_or(0, Vec::len);
+        let mut order: Vec<usize> = (0..layers.len()).collect();
+        order.sort_by_key(|&i| features_len(&full[i]));
         for (n, &i) in order.iter().enumerate() {
-            let bytes = parts[i].0.as_ref().map_or(0, Vec::len);
             let share = room / (order.len() - n);
-            if bytes > share {
-                parts[i].0 = render_layer_within(layers[i], tile, share).map(|t| t.bytes);
-            }
-            room = room.saturating_sub(parts[i].0.as_ref().map_or(0, Vec::len));
+            let kept = if features_len(&full[i]) > share {
+                let again = part(i, Some(share));
+                let len = features_len(&again);
+                shared[i] = Some(again);
+                len
+            } else {
+                features_len(&full[i])
+            };
+            room = room.saturating_sub(kept);
         }
     }
-    mvt::tile(
-        parts
-            .into_iter()
-            .flat_map(|(features, labels)| features.into_iter().chain(labels)),
-    )
+    let mut messages: Vec<&[u8]> = Vec::new();
+    for (f, s) in full.iter().zip(&shared) {
+        let features = match s {
+            Some(s) => s.features.as_deref(),
+            None => f.features.as_deref(),
+        };
+        messages.extend(features);
+        messages.extend(f.labels.as_deref());
+    }
+    mvt::tile(messages)
 }

@@ -223,15 +223,15 @@ impl LayerBuilder {
 }
 
 /// Assembles encoded layers into a tile (`Tile.layers`, field 3).
-pub fn tile(layers: impl IntoIterator<Item = Vec<u8>>) -> Vec<u8> {
-    let layers: Vec<Vec<u8>> = layers.into_iter().collect();
+pub fn tile<L: AsRef<[u8]>>(layers: impl IntoIterator<Item = L>) -> Vec<u8> {
+    let layers: Vec<L> = layers.into_iter().collect();
     let size = layers
         .iter()
-        .map(|l| 1 + varint_len(l.len() as u64) + l.len())
+        .map(|l| 1 + varint_len(l.as_ref().len() as u64) + l.as_ref().len())
         .sum();
     let mut out = Vec::with_capacity(size);
     for layer in &layers {
-        write_bytes_field(&mut out, 3, layer);
+        write_bytes_field(&mut out, 3, layer.as_ref());
     }
     out
 }

@@ -16,6 +16,7 @@ fn options(cache: &Path) -> LoadOptions {
     LoadOptions {
         cache_dir: Some(cache.to_owned()),
         write_in_background: false,
+        read_only_cache: false,
     }
 }
 
@@ -440,4 +441,29 @@ fn a_reload_keeps_a_shared_source_shared_and_cached() {
     let again = load(&copy.layers(), cache.path());
     assert_eq!(again.from_cache(), ids(&again));
     assert_same(&copy.fresh(), &again);
+}
+
+/// A replica's cache (`bourg serve --replica`) is read, never written.
+#[test]
+fn a_read_only_cache_is_read_and_never_written() {
+    let copy = Copy::new();
+    let cache = tempfile::tempdir().expect("temp dir");
+    let read_only = LoadOptions {
+        read_only_cache: true,
+        ..options(cache.path())
+    };
+    let files = || std::fs::read_dir(cache.path()).expect("cache dir").count();
+    let catalog = Catalog::load_with(&copy.layers(), &read_only).expect("loads");
+    assert!(catalog.from_cache().is_empty());
+    assert_eq!(files(), 0, "nothing written");
+    load(&copy.layers(), cache.path());
+    let written = files();
+    assert!(written > 0);
+    let catalog = Catalog::load_with(&copy.layers(), &read_only).expect("loads");
+    assert_eq!(
+        catalog.from_cache().len(),
+        catalog.len(),
+        "every layer read from the cache"
+    );
+    assert_eq!(files(), written);
 }

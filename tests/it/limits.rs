@@ -92,6 +92,15 @@ async fn a_full_line_answers_503_with_retry_after_at_once() {
     assert!((1..=30).contains(&retry), "{retry}");
     assert!(error_description(&json(&body)).contains("busy"));
     assert_eq!(state.refused.load(std::sync::atomic::Ordering::Relaxed), 1);
+    let m = crate::metrics::scrape(&app).await;
+    assert_eq!(m.value("bourg_work_refused_total", &[]), Some(1.0));
+    assert_eq!(
+        m.value(
+            "bourg_http_requests_total",
+            &[("route", "/tiles/{layers}/{z}/{x}/{y}"), ("status", "503")]
+        ),
+        Some(1.0)
+    );
     busy.await.expect("task");
     // Free again: the same request is served.
     let (status, _, _) = send(&app, get(TILE)).await;

@@ -397,13 +397,16 @@ fn reload_empties_the_cache_of_changed_layers_only() {
         )
     };
     let render_in = |catalog: &bourg::Catalog, layers: &str| {
-        let refs: Vec<&bourg::layer::Layer> = layers
+        let with: Vec<(&bourg::layer::Layer, u64)> = layers
             .split(',')
-            .map(|id| catalog.get(id).expect("layer").as_ref())
+            .map(|id| {
+                (
+                    catalog.get(id).expect("layer").as_ref(),
+                    catalog.layer_generation(id).expect("generation"),
+                )
+            })
             .collect();
-        state
-            .tiles
-            .get_or_render(key_in(catalog, layers), || bourg::tile::render(&refs, tile))
+        state.tiles.tile(&with, tile)
     };
     let key = |layers: &str| key_in(&state.catalog(), layers);
     let render = |layers: &str| render_in(&state.catalog(), layers);
@@ -425,6 +428,12 @@ fn reload_empties_the_cache_of_changed_layers_only() {
     assert!(!state.tiles.contains(&key_in(&old, "a")));
     assert!(!state.tiles.contains(&key_in(&old, "a,b")));
     assert!(state.tiles.contains(&key("b")));
+    // The parts too: a's old part is gone, b's (unchanged) is kept.
+    let generation = |c: &bourg::Catalog, id: &str| c.layer_generation(id).expect("layer");
+    assert!(!state.tiles.contains_part("a", generation(&old, "a"), tile));
+    assert!(state
+        .tiles
+        .contains_part("b", generation(&state.catalog(), "b"), tile));
     assert_eq!(key_in(&old, "b"), key("b"));
     assert_ne!(key_in(&old, "a"), key("a"));
     // b was reused, not reloaded; a's new tile shows the new data.
