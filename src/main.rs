@@ -751,6 +751,18 @@ fn check(layers: PathBuf, options: LoadOptions) -> anyhow::Result<()> {
             println!("{line}");
         }
     }
+    for a in catalog.archives() {
+        let t = &a.tilejson;
+        println!(
+            "{:<24} archive ({}) {}, z{}–{}, vector layers: {}",
+            a.id(),
+            a.format.name(),
+            a.config.path.display(),
+            t["minzoom"],
+            t["maxzoom"],
+            a.vector_layers().join(", ")
+        );
+    }
     println!(
         "{} layers loaded in {} ms",
         catalog.len(),

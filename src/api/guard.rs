@@ -97,7 +97,14 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
      form-action 'self'; frame-ancestors 'self'";
 
 /// The headers every answer carries (unless its handler set them).
-pub(crate) fn security_headers() -> [(HeaderName, HeaderValue); 3] {
+/// `archive_origins`: the origins the map reads archive layers from (a CDN), which the page may
+/// connect to besides the base maps'.
+pub(crate) fn security_headers(archive_origins: &[String]) -> [(HeaderName, HeaderValue); 3] {
+    let mut csp = CONTENT_SECURITY_POLICY.to_owned();
+    if !archive_origins.is_empty() {
+        let extra = format!("connect-src 'self' {}", archive_origins.join(" "));
+        csp = csp.replacen("connect-src 'self'", &extra, 1);
+    }
     [
         (
             header::X_CONTENT_TYPE_OPTIONS,
@@ -105,7 +112,8 @@ pub(crate) fn security_headers() -> [(HeaderName, HeaderValue); 3] {
         ),
         (
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            HeaderValue::from_str(&csp)
+                .unwrap_or_else(|_| HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
         ),
         (
             header::REFERRER_POLICY,

@@ -66,7 +66,14 @@ pub fn router(state: AppState) -> Router {
             metrics::count,
         ))
         .layer(cors(&settings.cors_origins));
-    for (name, value) in guard::security_headers() {
+    // Archive layers read from another origin (a CDN): known when the router is built, so a new
+    // origin takes a restart.
+    let archive_origins: Vec<String> = state
+        .catalog()
+        .archives()
+        .filter_map(|a| crate::archive::origin(a.config.url.as_deref()?))
+        .collect();
+    for (name, value) in guard::security_headers(&archive_origins) {
         router = router.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     router

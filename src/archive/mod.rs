@@ -64,6 +64,21 @@ impl ArchiveError {
     }
 }
 
+/// The origin (`scheme://host[:port]`) of an `http(s)://` URL; `None` for a path on this server
+/// or a URL whose host holds characters an origin cannot.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then(|| format!("{scheme}://{host}"))
+}
+
 /// The archive formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -141,4 +156,22 @@ pub fn writer(format: Format, output: &Path, force: bool) -> Result<Box<dyn Writ
         Format::PmTiles => Box::new(pmtiles::PmTilesWriter::create(output, force)?),
         Format::MbTiles => Box::new(mbtiles::MbTilesWriter::create(output, force)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origins_of_archive_urls() {
+        use super::origin;
+        assert_eq!(
+            origin("https://cdn.example.fr/tiles/communes.pmtiles").as_deref(),
+            Some("https://cdn.example.fr")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:9000/a.pmtiles").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(origin("/archives/a.pmtiles"), None);
+        assert_eq!(origin("https://evil.fr;script-src/a"), None);
+    }
 }

@@ -25,13 +25,14 @@ let server;
 let browser;
 let dataDir;
 
-/** Starts the server on the demo layers and the browser; resolves to the server's base URL. */
-export async function start() {
+/** Starts the server on the demo layers (or the `layers` folder given) and the browser; resolves to
+ * the server's base URL. */
+export async function start({ layers = 'layers/demo' } = {}) {
   // --no-cache: a test writes nothing under $HOME. The server is the debug build on a machine
   // that may be busy: its CPU line and deadlines are made long enough never to answer 503 here
   // (they are tested in tests/it/limits.rs).
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'bourg-e2e-'));
-  server = spawn(BIN, ['serve', '--no-cache', '--addr', '127.0.0.1:0', '--layers', 'layers/demo', '--web', 'web',
+  server = spawn(BIN, ['serve', '--no-cache', '--addr', '127.0.0.1:0', '--layers', layers, '--web', 'web',
     '--database', `sqlite:${path.join(dataDir, 'bourg.sqlite3')}`, '--admin-token', ADMIN_TOKEN], {
     cwd: root,
     env: {

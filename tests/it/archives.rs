@@ -408,3 +408,29 @@ fn bad_archives_are_named_at_load() {
     let text = bourg::error_chain(&Catalog::load(dir.path()).expect_err("key"));
     assert!(text.contains("bad.toml") && text.contains("zoom"), "{text}");
 }
+
+/// An archive on a CDN: the style reads it there, and the page may connect to that origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_on_a_cdn_is_read_from_there() {
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = f.dir.join("composite.pmtiles");
+    archive_toml(
+        dir.path(),
+        "national",
+        &file.display().to_string(),
+        "url = \"https://cdn.example.fr/tuiles/communes.pmtiles\"\n",
+    );
+    let app = app(Catalog::load(dir.path()).expect("loads"));
+    let (_, style) = get_json(&app, "/style.json").await;
+    assert_eq!(
+        style["sources"]["national"]["url"],
+        "pmtiles://https://cdn.example.fr/tuiles/communes.pmtiles"
+    );
+    let (_, headers, _) = get(&app, "/", &[]).await;
+    let csp = headers["content-security-policy"].to_str().expect("csp");
+    assert!(
+        csp.contains("connect-src 'self' https://cdn.example.fr https://tile.openstreetmap.org"),
+        "{csp}"
+    );
+}
