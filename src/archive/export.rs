@@ -466,3 +466,45 @@ fn render_in_order(
         // Dropping the receiver ends workers blocked on sending.
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_the_tiles_holding_the_corners() {
+        let lens = BboxWgs84::parse("2.70,50.36,2.95,50.48").unwrap();
+        let r = ranges(&lens, 12);
+        assert_eq!(r.len(), 1);
+        let nw = TileCoord::containing(2.70, 50.48, 12);
+        let se = TileCoord::containing(2.95, 50.36, 12);
+        assert_eq!(r[0], (nw.x()..=se.x(), nw.y()..=se.y()));
+        // Across the antimeridian: the two sides.
+        let pacific = BboxWgs84::parse("170,-20,-170,-10").unwrap();
+        let r = ranges(&pacific, 3);
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].0.clone(), r[1].0.clone()), (7..=7, 0..=0));
+    }
+
+    #[test]
+    fn children_lie_inside_their_parent() {
+        let t = TileCoord::try_new(3, 5, 2).unwrap();
+        let kids: Vec<TileCoord> = children(t).collect();
+        assert_eq!(kids.len(), 4);
+        for k in kids {
+            assert_eq!((k.z(), k.x() / 2, k.y() / 2), (4, 5, 2));
+        }
+        let last = TileCoord::try_new(24, 0, 0).unwrap();
+        assert_eq!(children(last).count(), 0, "no zoom 25");
+    }
+
+    #[test]
+    fn zoom_ranges_are_checked() {
+        assert!(check_zooms(0, 20).is_ok());
+        assert!(matches!(check_zooms(0, 21), Err(ExportError::MaxZoom(21))));
+        assert!(matches!(
+            check_zooms(9, 5),
+            Err(ExportError::Zooms { min: 9, max: 5 })
+        ));
+    }
+}

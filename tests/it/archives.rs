@@ -492,3 +492,28 @@ async fn tippecanoe_archives_are_served() {
         assert_eq!(status, StatusCode::NO_CONTENT, "{id}");
     }
 }
+
+/// `web/vendor/pmtiles` is the pmtiles protocol `web/package-lock.json` pins: its VERSION, and its
+/// browser build byte for byte that of `web/node_modules` (`make vendor-pmtiles` refreshes it).
+#[test]
+fn vendored_pmtiles_is_the_locked_version() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    let lock: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(web.join("package-lock.json")).expect("lock"))
+            .expect("json");
+    let locked = lock["packages"]["node_modules/pmtiles"]["version"]
+        .as_str()
+        .expect("pmtiles is locked");
+    let vendored = std::fs::read_to_string(web.join("vendor/pmtiles/VERSION")).expect("VERSION");
+    assert_eq!(vendored.trim(), locked);
+    let installed = web.join("node_modules/pmtiles/dist/pmtiles.js");
+    assert!(
+        installed.exists(),
+        "run `make test` (it installs web/node_modules)"
+    );
+    assert!(
+        std::fs::read(installed).expect("installed")
+            == std::fs::read(web.join("vendor/pmtiles/pmtiles.js")).expect("vendored"),
+        "web/vendor/pmtiles/pmtiles.js is not the locked build: make vendor-pmtiles"
+    );
+}
