@@ -35,13 +35,31 @@ fn layers_arg() -> String {
     demo_layers().display().to_string()
 }
 
+/// The prepared-catalogue cache of this test binary's exports: the first run writes it, the
+/// others read it (nothing written under $HOME).
+fn cache_arg() -> String {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("bourg-export-cache")
+            .tempdir()
+            .expect("temp dir")
+            .keep()
+    })
+    .display()
+    .to_string()
+}
+
 /// Exports the composite over the box, z0 to `maxzoom`.
 async fn export(output: &Path, maxzoom: u8, extra: &[&str]) -> (bool, String, String) {
     let layers = layers_arg();
+    let cache = cache_arg();
     let output = output.display().to_string();
     let maxzoom = maxzoom.to_string();
     let mut args = vec![
         "export",
+        "--cache-dir",
+        &cache,
         "--layers",
         &layers,
         "--layer",
@@ -382,6 +400,8 @@ async fn a_killed_export_leaves_no_file_under_the_final_name() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_bourg"))
         .args([
             "export",
+            "--cache-dir",
+            &cache_arg(),
             "--layers",
             &layers_arg(),
             "--layer",
@@ -414,9 +434,18 @@ async fn a_killed_export_leaves_no_file_under_the_final_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_arguments_are_named() {
     let layers = layers_arg();
+    let cache = cache_arg();
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("a.pmtiles").display().to_string();
-    let base = ["export", "--layers", &layers, "--output", &out];
+    let base = [
+        "export",
+        "--cache-dir",
+        &cache,
+        "--layers",
+        &layers,
+        "--output",
+        &out,
+    ];
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--layer", "communes,nope"], "no layer \"nope\""),
         (vec!["--layer", "communes,,rpls"], "has an empty name"),
@@ -455,7 +484,18 @@ async fn bad_arguments_are_named() {
         assert!(!err.contains("panicked"), "{extra:?}: {err}");
     }
     let txt = dir.path().join("a.txt").display().to_string();
-    let (ok, _, err) = bourg(&["export", "--layers", &layers, "--layer", "rpls", "-o", &txt]).await;
+    let (ok, _, err) = bourg(&[
+        "export",
+        "--cache-dir",
+        &cache,
+        "--layers",
+        &layers,
+        "--layer",
+        "rpls",
+        "-o",
+        &txt,
+    ])
+    .await;
     assert!(!ok);
     assert!(
         err.contains("a.txt: name it *.pmtiles or *.mbtiles"),
@@ -464,6 +504,8 @@ async fn bad_arguments_are_named() {
     let nowhere = dir.path().join("missing/a.pmtiles").display().to_string();
     let (ok, _, err) = bourg(&[
         "export",
+        "--cache-dir",
+        &cache,
         "--layers",
         &layers,
         "--layer",
