@@ -634,7 +634,7 @@ fn export(
     let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} tiles ({per_sec}, {eta} left) {msg}",
+            "{elapsed_precise} [{bar:40}] {pos}/{len} tiles ({eta} left) {msg}",
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
@@ -646,12 +646,17 @@ fn export(
         output = %plan.output.display(),
         "exporting"
     );
-    let mut last_log = Instant::now();
+    let started = Instant::now();
+    let mut last_log = started;
     let result = export::run(&plan, |p| {
         if p.done == 1 || p.done % 64 == 0 || p.done == p.total {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
-            bar.set_message(format!("{} written, {} empty", p.written, p.empty));
+            let rate = p.done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{} written, {} empty, {rate:.0} tiles/s",
+                p.written, p.empty
+            ));
         }
         if !on_terminal && last_log.elapsed() >= Duration::from_secs(10) {
             last_log = Instant::now();
