@@ -53,12 +53,13 @@ pub enum ExportError {
     #[error("cannot tell the archive format of {}: name it *.pmtiles or *.mbtiles, or give the format", .0.display())]
     UnknownFormat(PathBuf),
     /// No tile holds anything.
-    #[error("nothing to export: no tile of {list} holds a feature at zooms {min}–{max}{}", .bbox.map(|b| format!(" in bbox {}", b.to_array().map(|v| v.to_string()).join(","))).unwrap_or_default())]
+    #[error("nothing to export: no tile of {list} holds a feature at zooms {min}–{max}{within}")]
     NoTiles {
         list: String,
         min: u8,
         max: u8,
-        bbox: Option<BboxWgs84>,
+        /// ` in bbox w,s,e,n`, or empty without a box.
+        within: String,
     },
     /// The caller stopped the export.
     #[error("export cancelled")]
@@ -386,7 +387,10 @@ pub fn run(
             list: plan.list.clone(),
             min: plan.minzoom,
             max: plan.maxzoom,
-            bbox: plan.bbox,
+            within: plan.bbox.map_or_else(String::new, |b| {
+                let [w, s, e, n] = b.to_array();
+                format!(" in bbox {w},{s},{e},{n}")
+            }),
         });
     }
     writer.finish(&plan.metadata())?;

@@ -388,6 +388,26 @@ fn a_failed_export_leaves_no_file() {
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
         assert!(left.is_empty(), "{name}: {left:?}");
     }
+    // Nothing in the box (the Atlantic): an error, and no file.
+    let plan = Plan::try_new(
+        &catalog,
+        Options {
+            layers: LIST.into(),
+            minzoom: None,
+            maxzoom: Some(8),
+            bbox: Some(BboxWgs84::parse("-30,40,-29,41").expect("bbox")),
+            output: dir.path().join("ocean.pmtiles"),
+            format: None,
+            force: false,
+        },
+    )
+    .expect("plan");
+    let e = export::run(&plan, |_| std::ops::ControlFlow::Continue(())).expect_err("empty");
+    assert_eq!(
+        e.to_string(),
+        "nothing to export: no tile of communes,rpls holds a feature at zooms 5–8 in bbox -30,40,-29,41"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
 
 /// `kill -9` in the middle of an export leaves the partial file, never the final name; the next
