@@ -40,10 +40,6 @@ pub fn scale_denominator(z: u8) -> f64 {
 }
 
 /// The tile matrix set definition (TMS 2.0 JSON), tile matrices 0 to [`MAX_ZOOM`].
-///
-/// Beside the TMS 2.0 members it carries their TMS 1.0 names (`identifier`, `supportedCRS`,
-/// `topLeftCorner`, the box's `lowerCorner` and `upperCorner`): GDAL reads only those up to 3.6
-/// (Debian 12's), TMS 2.0 from 3.7 on. TMS 2.0 allows members it does not define.
 pub fn definition() -> Json {
     let matrices: Vec<Json> = (0..=MAX_ZOOM)
         .map(|z| {
@@ -54,8 +50,6 @@ pub fn definition() -> Json {
                 "cellSize": cell_size(z),
                 "cornerOfOrigin": "topLeft",
                 "pointOfOrigin": [-HALF_WORLD, HALF_WORLD],
-                "identifier": z.to_string(),
-                "topLeftCorner": [-HALF_WORLD, HALF_WORLD],
                 "tileWidth": TILE_SIZE,
                 "tileHeight": TILE_SIZE,
                 "matrixWidth": n,
@@ -74,11 +68,7 @@ pub fn definition() -> Json {
             "crs": CRS,
             "lowerLeft": [-HALF_WORLD, -HALF_WORLD],
             "upperRight": [HALF_WORLD, HALF_WORLD],
-            "lowerCorner": [-HALF_WORLD, -HALF_WORLD],
-            "upperCorner": [HALF_WORLD, HALF_WORLD],
         },
-        "identifier": ID,
-        "supportedCRS": CRS,
         "tileMatrices": matrices,
     })
 }
