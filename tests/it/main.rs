@@ -18,6 +18,7 @@ mod load;
 mod national;
 mod ogc;
 mod ogc_gdal;
+mod ogc_tiles;
 mod perimeter;
 mod qualif;
 mod reference;
