@@ -10,7 +10,7 @@ use axum::Router;
 use serde_json::{json, Map, Value as Json};
 
 use super::crs::OgcCrs;
-use super::tiles::{REL_TILESETS_VECTOR, REL_TILING_SCHEMES};
+use super::tileset::{REL_TILESETS_VECTOR, REL_TILING_SCHEMES};
 use super::{
     html, link, negotiate, only_f, Format, CONFORMANCE, GEOJSON, HTML, JSON, OPENAPI, SCHEMA,
 };

@@ -15,6 +15,7 @@ mod items;
 mod openapi;
 mod params;
 mod tiles;
+mod tileset;
 pub mod tms;
 
 use axum::http::{header, HeaderMap};
