@@ -26,6 +26,7 @@ use crate::api::{base_url, tile_response};
 use crate::error::AppError;
 use crate::AppState;
 
+/// The OGC API – Tiles routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ogc/tileMatrixSets", get(list_tile_matrix_sets))

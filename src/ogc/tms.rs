@@ -142,9 +142,13 @@ pub fn parse_tile(matrix: &str, row: &str, col: &str) -> Result<TileCoord, TileA
 pub struct MatrixLimits {
     /// The tile matrix (zoom).
     pub z: u8,
+    /// First row (the XYZ y, from the north).
     pub min_row: u32,
+    /// Last row.
     pub max_row: u32,
+    /// First column (the XYZ x, from the antimeridian).
     pub min_col: u32,
+    /// Last column.
     pub max_col: u32,
 }
 
