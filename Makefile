@@ -22,8 +22,11 @@ TEST_APT_PACKAGES := python3-qgis postgresql sqlite3 python3-prometheus-client
 # Runs a command with BOURG_TEST_POSTGRES set: a throwaway cluster, stopped afterwards (or the
 # server BOURG_TEST_POSTGRES already names).
 WITH_POSTGRES := bash scripts/postgres-test.sh run --
-# The Python virtual environment that holds schemathesis.
+# The Python virtual environment that holds schemathesis, and pyogrio for the OGC API – Tiles
+# test: its wheel carries GDAL 3.12, whose OGCAPI driver reads vector tiles (Debian 12's GDAL 3.6
+# is built without them). The stamp names the version range installed.
 VENV ?= $(HOME)/.cache/bourg-venv
+PYOGRIO := $(VENV)/.pyogrio-0.13
 
 SYNTH_DIR := layers/data/synthetic
 SYNTH_FILES := $(SYNTH_DIR)/rpls.csv $(SYNTH_DIR)/vacance_batiments.csv
@@ -56,8 +59,8 @@ test: setup
 	@$(MAKE) --no-print-directory synth-demo BOURG_BIN=$(CARGO_TARGET_DIR)/debug/bourg
 	$(WITH_POSTGRES) $(MAKE) --no-print-directory test-with-database
 
-test-with-database:
-	CI_REQUIRE_POSTGRES=1 cargo test --locked
+test-with-database: $(PYOGRIO)
+	CI_REQUIRE_POSTGRES=1 CI_REQUIRE_PYOGRIO=1 BOURG_VENV=$(VENV) cargo test --locked
 	$(MAKE) conformance
 	$(MAKE) e2e
 	$(MAKE) check-ratings
@@ -98,6 +101,11 @@ conformance: setup $(VENV)/bin/schemathesis
 $(VENV)/bin/schemathesis:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet 'schemathesis>=4,<5'
+
+$(PYOGRIO):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'pyogrio>=0.13,<0.14'
+	touch $@
 
 # Synthetic RPLS and vacancy files of the demo region (Pas-de-Calais, Doubs), default seed.
 synth-demo: $(SYNTH_FILES)
