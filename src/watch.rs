@@ -25,15 +25,13 @@ pub const MAX_WAIT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct Watcher {
     stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Watcher {
+    /// Stops the watching within a quarter of a second; a reload under way is not waited for
+    /// (a server that stops must not wait for a national reload).
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -145,7 +143,7 @@ pub fn watch(state: AppState, debounce: Duration) -> notify::Result<Watcher> {
     );
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = Arc::clone(&stop);
-    let thread = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("bourg-watch".into())
         .spawn(move || {
             // Checked at least this often.
@@ -187,10 +185,7 @@ pub fn watch(state: AppState, debounce: Duration) -> notify::Result<Watcher> {
             }
         })
         .map_err(notify::Error::io)?;
-    Ok(Watcher {
-        stop,
-        thread: Some(thread),
-    })
+    Ok(Watcher { stop })
 }
 
 /// Moves the watches from `old` to `new`. A folder that no longer exists is skipped (its

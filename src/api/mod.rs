@@ -28,8 +28,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::error::AppError;
 
 use crate::AppState;
-pub(crate) use tiles::computed_tile;
 pub use tiles::parse_tile_path;
+pub(crate) use tiles::{computed_tile, tile_response, MVT_TYPE};
 
 /// The application's router. It needs a Tokio runtime with timers (request deadlines).
 pub fn router(state: AppState) -> Router {

@@ -1,5 +1,5 @@
 //! `/ogc` (landing page), `/ogc/conformance`, `/ogc/collections`, `/ogc/collections/{id}` and
-//! `/ogc/collections/{id}/queryables`.
+//! `/ogc/collections/{id}/queryables`, with links to the tilesets (see [`super::tiles`]).
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -10,6 +10,7 @@ use axum::Router;
 use serde_json::{json, Map, Value as Json};
 
 use super::crs::OgcCrs;
+use super::tileset::{REL_TILESETS_VECTOR, REL_TILING_SCHEMES};
 use super::{
     html, link, negotiate, only_f, Format, CONFORMANCE, GEOJSON, HTML, JSON, OPENAPI, SCHEMA,
 };
@@ -51,7 +52,7 @@ async fn landing(RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Respon
     let base = base_url(&headers);
     let doc = json!({
         "title": "Bourg",
-        "description": "Parc social, vacance, périmètres Action Cœur de Ville, Petites villes de demain et ORT, friches : OGC API – Features (GeoJSON, CRS84, EPSG:4326, EPSG:2154, CQL2).",
+        "description": "Parc social, vacance, périmètres Action Cœur de Ville, Petites villes de demain et ORT, friches : OGC API – Features (GeoJSON, CRS84, EPSG:4326, EPSG:2154, CQL2) et OGC API – Tiles (tuiles vectorielles MVT, WebMercatorQuad).",
         "links": [
             link(format!("{base}/ogc"), "self", JSON, "this document"),
             link(format!("{base}/ogc?f=html"), "alternate", HTML, "this document as HTML"),
@@ -59,9 +60,11 @@ async fn landing(RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Respon
             link(format!("{base}/ogc/api?f=html"), "service-doc", HTML, "the API documentation"),
             link(format!("{base}/ogc/conformance"), "conformance", JSON, "conformance classes implemented"),
             link(format!("{base}/ogc/collections"), "data", JSON, "the collections"),
+            link(format!("{base}/ogc/tiles"), REL_TILESETS_VECTOR, JSON, "vector tilesets of the map's layers"),
+            link(format!("{base}/ogc/tileMatrixSets"), REL_TILING_SCHEMES, JSON, "the tile matrix sets"),
         ],
     });
-    Ok(respond(format, "Bourg — OGC API Features", &doc, JSON))
+    Ok(respond(format, "Bourg — OGC API", &doc, JSON))
 }
 
 async fn conformance(RawQuery(query): RawQuery, headers: HeaderMap) -> Result<Response, AppError> {
@@ -97,6 +100,7 @@ pub(crate) fn collection(layer: &Layer, base: &str) -> Json {
             link(format!("{base}/ogc/collections/{id}/items"), "items", GEOJSON, "the features"),
             link(format!("{base}/ogc/collections/{id}/items?f=html"), "items", HTML, "the features as HTML"),
             link(format!("{base}/ogc/collections/{id}/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", SCHEMA, "the queryable properties"),
+            link(format!("{base}/ogc/collections/{id}/tiles"), REL_TILESETS_VECTOR, JSON, "vector tilesets"),
             link(format!("{base}/tiles/{id}.json"), "describedby", "application/json", "vector tiles (TileJSON)"),
         ],
         "extent": {"spatial": {"bbox": [bbox], "crs": OgcCrs::Crs84.uri()}},

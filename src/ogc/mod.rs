@@ -1,5 +1,7 @@
 //! OGC API – Features under `/ogc`: Part 1 Core with GeoJSON, HTML and OpenAPI 3.0, Part 2 CRS
-//! by reference (CRS84, EPSG:4326, EPSG:2154), Part 3 filtering with CQL2 text.
+//! by reference (CRS84, EPSG:4326, EPSG:2154), Part 3 filtering with CQL2 text; and OGC API –
+//! Tiles Part 1 (vector tilesets of the dataset and of each collection in WebMercatorQuad, see
+//! [`tiles`]).
 //!
 //! Features are stored in WGS84 and served in CRS84 unless `crs` asks otherwise. Feature ids are
 //! the features' positions in their layer, stable across requests.
@@ -12,6 +14,9 @@ pub(crate) mod html;
 mod items;
 mod openapi;
 mod params;
+mod tiles;
+mod tileset;
+pub mod tms;
 
 use axum::http::{header, HeaderMap};
 use axum::Router;
@@ -28,7 +33,7 @@ pub const OPENAPI: &str = "application/vnd.oai.openapi+json;version=3.0";
 pub const SCHEMA: &str = "application/schema+json";
 
 /// The conformance classes implemented, and only those.
-pub const CONFORMANCE: [&str; 14] = [
+pub const CONFORMANCE: [&str; 27] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
@@ -43,6 +48,19 @@ pub const CONFORMANCE: [&str; 14] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixsetlimits",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixsetlimits",
 ];
 
 /// The `/ogc` routes.
@@ -51,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .merge(collections::routes())
         .merge(items::routes())
         .merge(openapi::routes())
+        .merge(tiles::routes())
 }
 
 /// A link object.

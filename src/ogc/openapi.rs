@@ -1,5 +1,5 @@
 //! `/ogc/api`: the OpenAPI 3.0 definition of the OGC API, one `items` path per collection so each
-//! property filter is a declared parameter (anything undeclared is a 400).
+//! property filter is a declared parameter (anything undeclared is a 400), and the tiles' paths.
 //!
 //! The definition says exactly what the server answers, so a client (or schemathesis, see
 //! `tests/conformance/`) can hold it to it: every 200 in its JSON media type or as HTML
@@ -16,10 +16,10 @@ use serde_json::{json, Map, Value as Json};
 use super::collections::{respond, schema_type};
 use super::crs::OgcCrs;
 use super::params::{documented, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
-use super::{cql2, negotiate, only_f, GEOJSON, HTML, JSON, OPENAPI, SCHEMA};
-use crate::api::base_url;
+use super::{cql2, negotiate, only_f, tms, GEOJSON, HTML, JSON, OPENAPI, SCHEMA};
+use crate::api::{base_url, MVT_TYPE};
 use crate::catalog::Catalog;
-use crate::config::PropType;
+use crate::config::{PropType, MAX_ZOOM};
 use crate::error::AppError;
 use crate::layer::Layer;
 use crate::AppState;
@@ -127,6 +127,103 @@ fn items_parameters(layer: &Layer) -> Vec<Json> {
     parameters
 }
 
+/// A GET operation answering a tile: 200 (MVT), 204 (empty), 304 (`If-None-Match`), and the errors
+/// of [`op`], 404 included.
+fn tile_op(id: &str, summary: &str, parameters: Vec<Json>) -> Json {
+    let mut operation = op(
+        id,
+        summary,
+        parameters,
+        json!({"description": "The tile", "content": {MVT_TYPE: {"schema": {"type": "string", "format": "binary"}}}}),
+        true,
+    );
+    let responses = &mut operation["get"]["responses"];
+    responses["204"] = json!({"description": "The tile holds no feature"});
+    responses["304"] = json!({"description": "The tile has not changed (If-None-Match)"});
+    operation
+}
+
+/// The OGC API – Tiles paths: the tile matrix sets, then the dataset's and each collection's
+/// tilesets (operation ids end with the suffixes of OGC 20-057, table 11).
+fn tile_paths(paths: &mut Map<String, Json>) {
+    let object = json!({"type": "object"});
+    let tile_params = |mut first: Vec<Json>| {
+        first.extend(
+            [
+                "tileMatrixSetId",
+                "tileMatrix",
+                "tileRow",
+                "tileCol",
+                "f-tile",
+            ]
+            .map(param),
+        );
+        first
+    };
+    paths.insert(
+        "/ogc/tileMatrixSets".into(),
+        op(
+            "getTileMatrixSetsList",
+            "The tile matrix sets",
+            vec![param("f")],
+            ok("The tile matrix sets", JSON, object.clone()),
+            false,
+        ),
+    );
+    paths.insert(
+        "/ogc/tileMatrixSets/{tileMatrixSetId}".into(),
+        op(
+            "getTileMatrixSet",
+            "A tile matrix set (OGC 2D TMS 2.0)",
+            vec![param("tileMatrixSetId"), param("f")],
+            ok("The tile matrix set", JSON, object.clone()),
+            true,
+        ),
+    );
+    for (prefix, origin, first) in [
+        ("/ogc", "dataset", vec![]),
+        (
+            "/ogc/collections/{collectionId}",
+            "collection",
+            vec![param("collectionId")],
+        ),
+    ] {
+        let with = |mut extra: Vec<Json>| {
+            let mut all = first.clone();
+            all.append(&mut extra);
+            all
+        };
+        paths.insert(
+            format!("{prefix}/tiles"),
+            op(
+                &format!("tiles.{origin}.vector.getTileSetsList"),
+                &format!("The vector tilesets of the {origin}"),
+                with(vec![param("f")]),
+                ok("The tilesets", JSON, object.clone()),
+                origin == "collection",
+            ),
+        );
+        paths.insert(
+            format!("{prefix}/tiles/{{tileMatrixSetId}}"),
+            op(
+                &format!("tiles.{origin}.vector.getTileSet"),
+                &format!("A vector tileset of the {origin} (TMS 2.0 tileset metadata)"),
+                with(vec![param("tileMatrixSetId"), param("f")]),
+                ok("The tileset", JSON, object.clone()),
+                true,
+            ),
+        );
+        paths.insert(
+            format!("{prefix}/tiles/{{tileMatrixSetId}}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"),
+            tile_op(
+                &format!("tiles.{origin}.vector.getTile"),
+                &format!("A vector tile of the {origin}"),
+                tile_params(first.clone()),
+            ),
+        );
+    }
+}
+
 /// The OpenAPI document for the current catalogue.
 pub fn document(catalog: &Catalog, base: &str) -> Json {
     let ids: Vec<&str> = catalog.layers().map(|l| l.id()).collect();
@@ -207,6 +304,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             true,
         ),
     );
+    tile_paths(&mut paths);
     for layer in catalog.layers() {
         let id = layer.id();
         paths.insert(
@@ -244,9 +342,9 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
     json!({
         "openapi": "3.0.3",
         "info": {
-            "title": "Bourg — OGC API Features",
+            "title": "Bourg — OGC API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Social housing, vacancy, ACV/PVD/ORT perimeters and brownfields as OGC API Features (Part 1 Core, Part 2 CRS, Part 3 CQL2 text). Every error is JSON {code, description}.",
+            "description": "Social housing, vacancy, ACV/PVD/ORT perimeters and brownfields as OGC API Features (Part 1 Core, Part 2 CRS, Part 3 CQL2 text) and OGC API Tiles (Part 1 Core, vector tiles in WebMercatorQuad). Every error is JSON {code, description}.",
             "license": {"name": "MIT OR Apache-2.0"},
         },
         "servers": [{"url": base}],
@@ -255,7 +353,7 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
             "schemas": {"exception": error},
             "responses": {
                 "BadRequest": error_response("A parameter is malformed, unknown, repeated or out of range (for bbox: a box whose south edge is above its north edge, or outside its CRS)"),
-                "NotFound": error_response("The collection or feature does not exist"),
+                "NotFound": error_response("The collection, feature, tile matrix set or tile does not exist"),
                 "URITooLong": error_response("The query string is longer than the server accepts"),
                 "ServerError": error_response("The server could not complete the request"),
                 "ServiceUnavailable": unavailable,
@@ -265,6 +363,11 @@ pub fn document(catalog: &Catalog, base: &str) -> Json {
                 "f-features": f_param(&["json", "geojson", "html"]),
                 "collectionId": {"name": "collectionId", "in": "path", "required": true, "description": "A collection", "schema": {"type": "string", "enum": ids}},
                 "featureId": {"name": "featureId", "in": "path", "required": true, "description": "A feature id (its position in the collection)", "schema": {"type": "string"}},
+                "tileMatrixSetId": {"name": "tileMatrixSetId", "in": "path", "required": true, "description": "The tile matrix set", "schema": {"type": "string", "enum": [tms::ID]}},
+                "tileMatrix": {"name": "tileMatrix", "in": "path", "required": true, "description": "A tile matrix of the set (a zoom level); one the tileset does not have: 404", "schema": {"type": "string", "enum": (0..=MAX_ZOOM).map(|z| z.to_string()).collect::<Vec<_>>()}},
+                "tileRow": {"name": "tileRow", "in": "path", "required": true, "description": "Row of the tile, from the north (the XYZ y); outside the tile matrix or the tileset's limits: 404", "schema": {"type": "integer", "minimum": 0}},
+                "tileCol": {"name": "tileCol", "in": "path", "required": true, "description": "Column of the tile, from the antimeridian (the XYZ x); outside the tile matrix or the tileset's limits: 404", "schema": {"type": "integer", "minimum": 0}},
+                "f-tile": {"name": "f", "in": "query", "required": false, "description": "Tile format: mvt, the only one (without f: mvt too, whatever the Accept header)", "schema": {"type": "string", "enum": ["mvt"]}},
                 "bbox": {"name": "bbox", "in": "query", "required": false, "description": "minx,miny,maxx,maxy (or 6 numbers with heights) in bbox-crs; in CRS84 a west edge east of the east edge crosses the antimeridian", "schema": {"oneOf": [bbox_schema(4), bbox_schema(6)]}, "style": "form", "explode": false},
                 "bbox-crs": crs_param("bbox-crs", "CRS of bbox (default CRS84; without bbox, no effect)"),
                 "crs": crs_param("crs", "CRS of the response geometries (default CRS84)"),

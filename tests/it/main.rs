@@ -21,6 +21,7 @@ mod metrics;
 mod national;
 mod ogc;
 mod ogc_gdal;
+mod ogc_tiles;
 mod perimeter;
 mod qualif;
 mod reference;
