@@ -271,6 +271,20 @@ async fn archives_are_tiles_only() {
     for vl in ["communes", "communes_label", "rpls"] {
         assert!(drawn.contains(&vl), "{vl}: {drawn:?}");
     }
+    // The style with archive layers passes MapLibre's validator.
+    let path = tempfile::tempdir()
+        .expect("temp dir")
+        .keep()
+        .join("style.json");
+    std::fs::write(&path, style.to_string()).expect("write style");
+    let validator = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("web/node_modules/@maplibre/maplibre-gl-style-spec/dist/gl-style-validate.mjs");
+    let (ok, out, err) = run(
+        "node",
+        vec![validator.display().to_string(), path.display().to_string()],
+    )
+    .await;
+    assert!(ok, "{out}{err}");
 }
 
 /// A PMTiles archive written by the PyPI `pmtiles` writer from the exported tiles, stored
