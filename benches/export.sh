@@ -16,9 +16,9 @@
 #      tile the same features (kept in $WORK and reused by later runs);
 #   3. runs tippecanoe on those files, same zooms, with
 #        -Z$MINZOOM -z$MAXZOOM -r1 --drop-densest-as-needed
-#      (-r1: keep every point at every zoom, as Bourg does; --drop-densest-as-needed: drop the
-#      densest points of a tile over tippecanoe's 500 KB budget — Bourg aggregates points into
-#      cells below z13 instead), timed the same way;
+#      (-r1: no thinning of points by zoom; --drop-densest-as-needed: drop the densest points of
+#      a tile over tippecanoe's 500 KB budget — Bourg aggregates residences into cells below z13
+#      instead), timed the same way;
 #   4. reads both archives with the PyPI pmtiles reader (an independent check of Bourg's
 #      directories) and prints one table: wall time, peak memory, size, tiles.
 #
