@@ -31,11 +31,10 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let demo = Arc::new(Catalog::load(&demo_layers()).expect("demo loads"));
-        let dir = tempfile::Builder::new()
-            .prefix("bourg-archives")
-            .tempdir()
-            .expect("temp dir")
-            .keep();
+        // In Cargo's folder for test files, made anew by each run.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("archives");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("fixture folder");
         for name in ["composite.pmtiles", "composite.mbtiles"] {
             export(&demo, &dir.join(name));
         }

@@ -35,19 +35,13 @@ fn layers_arg() -> String {
     demo_layers().display().to_string()
 }
 
-/// The prepared-catalogue cache of this test binary's exports: the first run writes it, the
-/// others read it (nothing written under $HOME).
+/// The prepared-catalogue cache of the exports these tests run, in Cargo's folder for test files
+/// (nothing written under $HOME; reused from run to run, as its keys are content hashes).
 fn cache_arg() -> String {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("bourg-export-cache")
-            .tempdir()
-            .expect("temp dir")
-            .keep()
-    })
-    .display()
-    .to_string()
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("export-cache")
+        .display()
+        .to_string()
 }
 
 /// Exports the composite over the box, z0 to `maxzoom`.
