@@ -271,10 +271,7 @@ async fn archives_are_tiles_only() {
         assert!(drawn.contains(&vl), "{vl}: {drawn:?}");
     }
     // The style with archive layers passes MapLibre's validator.
-    let path = tempfile::tempdir()
-        .expect("temp dir")
-        .keep()
-        .join("style.json");
+    let path = f.dir.join("style.json");
     std::fs::write(&path, style.to_string()).expect("write style");
     let validator = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("web/node_modules/@maplibre/maplibre-gl-style-spec/dist/gl-style-validate.mjs");
