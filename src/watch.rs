@@ -64,6 +64,10 @@ impl Plan {
             if folder != dir && folder.is_dir() {
                 plan.deep.insert(folder.clone());
             }
+            // Archive layers: their file (an export renames the new one into place).
+            for archive in crate::config::load_archives(&folder).unwrap_or_default() {
+                plan.add(archive.path);
+            }
             let Ok(configs) = crate::config::load_dir(&folder) else {
                 continue;
             };
@@ -224,6 +228,20 @@ fn apply(watcher: &mut impl notify::Watcher, old: &Plan, new: &Plan) -> notify::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archive_files_are_watched() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("france.toml"),
+            "title = \"France\"\n[archive]\npath = \"france.pmtiles\"\n",
+        )
+        .expect("write");
+        let plan = Plan::of(dir.path());
+        let archive = canonical(dir.path()).join("france.pmtiles");
+        assert!(plan.files.contains(&archive), "{plan:?}");
+        assert!(plan.matters(&archive));
+    }
 
     #[test]
     fn what_matters() {
