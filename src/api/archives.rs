@@ -5,19 +5,19 @@
 //! with byte ranges, for maps that read them with the `pmtiles://` protocol. Only configured
 //! archives are served: the path names a layer id, never a file.
 
-use std::io::Read;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::tiles::{accepts_gzip, matches_etag, MVT_TYPE};
+use super::tiles::{tile_answer, TileBody};
 use crate::archive::{Archive, Format, StoredTile};
 use crate::error::AppError;
 use crate::tile::TileCoord;
@@ -43,40 +43,22 @@ pub(crate) async fn archive_tile(
     let stored = tokio::task::spawn_blocking(move || archive.tile(tile))
         .await?
         .map_err(|e| AppError::Internal(Box::new(e)))?;
-    let mut out = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&state.settings.tile_cache_control) {
-        out.insert(header::CACHE_CONTROL, v);
-    }
-    out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let cache_control = &state.settings.tile_cache_control;
     let Some(StoredTile { bytes, gzip }) = stored else {
-        return Ok((StatusCode::NO_CONTENT, out).into_response());
+        return tile_answer(headers, cache_control, None, TileBody::Empty);
     };
     let etag = format!(
         "\"a{:016x}-{:x}\"",
         xxhash_rust::xxh3::xxh3_64(&bytes),
         bytes.len()
     );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        out.insert(header::ETAG, v);
-    }
-    if matches_etag(headers, &etag) {
-        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
-    }
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
-    if gzip && accepts_gzip(headers) {
-        out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        return Ok((out, bytes).into_response());
-    }
+    let bytes = Bytes::from(bytes);
     let body = if gzip {
-        let mut plain = Vec::with_capacity(bytes.len() * 3);
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut plain)
-            .map_err(|e| AppError::Internal(Box::new(e)))?;
-        plain
+        TileBody::Gzip(bytes)
     } else {
-        bytes
+        TileBody::Plain(bytes)
     };
-    Ok((out, body).into_response())
+    tile_answer(headers, cache_control, Some(&etag), body)
 }
 
 /// The TileJSON 3.0.0 of an archive layer: its metadata, with this server's tile URL.

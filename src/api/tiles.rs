@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -118,27 +119,73 @@ pub(crate) async fn tile_response(
 }
 
 fn respond(rendered: &Rendered, headers: &HeaderMap, cache_control: &str) -> Response {
-    let mut response_headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(cache_control) {
-        response_headers.insert(header::CACHE_CONTROL, v);
-    }
-    response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
-        response_headers.insert(header::ETAG, v);
-    }
-    if matches_etag(headers, &rendered.etag) {
-        return (StatusCode::NOT_MODIFIED, response_headers).into_response();
-    }
-    if rendered.body.is_empty() {
-        return (StatusCode::NO_CONTENT, response_headers).into_response();
-    }
-    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
-    if accepts_gzip(headers) {
-        response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        (response_headers, rendered.gzip.clone()).into_response()
+    let body = if rendered.body.is_empty() {
+        TileBody::Empty
     } else {
-        (response_headers, rendered.body.clone()).into_response()
+        TileBody::Both {
+            plain: rendered.body.clone(),
+            gzip: rendered.gzip.clone(),
+        }
+    };
+    // Only a stored gzip body is ever decompressed: this one has its plain form.
+    tile_answer(headers, cache_control, Some(&rendered.etag), body)
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// What a tile answer sends: nothing (`204`), or MVT bytes in the forms at hand.
+pub(super) enum TileBody {
+    /// No feature there.
+    Empty,
+    /// Rendered: both forms.
+    Both { plain: Bytes, gzip: Bytes },
+    /// Stored gzipped (decompressed for a client that does not take gzip).
+    Gzip(Bytes),
+    /// Stored plain.
+    Plain(Bytes),
+}
+
+/// The answer to a tile request, rendered or read from an archive: `Cache-Control`,
+/// `Vary: Accept-Encoding` and the ETag; `304` when `If-None-Match` holds the ETag, `204`
+/// when empty, else MVT, gzipped when the client accepts it and a gzip form is at hand.
+///
+/// # Errors
+/// A stored gzip body that does not decompress (500).
+pub(super) fn tile_answer(
+    headers: &HeaderMap,
+    cache_control: &str,
+    etag: Option<&str>,
+    body: TileBody,
+) -> Result<Response, AppError> {
+    let mut out = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(cache_control) {
+        out.insert(header::CACHE_CONTROL, v);
     }
+    out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(etag) = etag {
+        if let Ok(v) = HeaderValue::from_str(etag) {
+            out.insert(header::ETAG, v);
+        }
+        if matches_etag(headers, etag) {
+            return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+        }
+    }
+    let gzip = accepts_gzip(headers);
+    let bytes = match body {
+        TileBody::Empty => return Ok((StatusCode::NO_CONTENT, out).into_response()),
+        TileBody::Both { gzip: g, .. } | TileBody::Gzip(g) if gzip => {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            g
+        }
+        TileBody::Both { plain, .. } | TileBody::Plain(plain) => plain,
+        TileBody::Gzip(g) => {
+            let mut plain = Vec::with_capacity(g.len() * 3);
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&g[..]), &mut plain)
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+            Bytes::from(plain)
+        }
+    };
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+    Ok((out, bytes).into_response())
 }
 
 /// The answer of a tile computed per request (ranked sites, a campaign's residences): `204`
@@ -154,7 +201,7 @@ pub(crate) fn computed_tile(bytes: Vec<u8>) -> Response {
 }
 
 /// `If-None-Match` holds `*` or this ETag (weak comparison, as RFC 9110 asks for GET).
-pub(super) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -165,7 +212,7 @@ pub(super) fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// `Accept-Encoding` lists gzip (or `*`) without `q=0`.
-pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
+fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
